@@ -1,0 +1,4 @@
+"""ResNet Explorer's pure-Python core (no streamlit): specs, models and analyses."""
+from .spec import NetSpec, PRESETS, preset
+from .model import ResNet, build
+from .tables import Estimate, StageRow, StageTable, estimate, layer_summary, stage_table

@@ -1,0 +1,323 @@
+"""`NetSpec`: the one plain-data description of a residual network, and the presets.
+
+Everything downstream (builder, tables, gradient flow, Grad-CAM, the app) takes a spec. It is
+frozen and hashable, so it doubles as a cache key, and it round-trips through JSON and URL query
+parameters so a browser link restores the same network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import Any, Literal, Mapping, get_args
+
+Block = Literal["basic", "bottleneck", "d2l"]
+Stem = Literal["imagenet", "cifar"]
+Shortcut = Literal["A", "B", "C"]
+StrideOn = Literal["3x3", "1x1"]
+Norm = Literal["batch", "none"]
+
+MAX_STAGES = 6
+MAX_BLOCKS_PER_STAGE = 64
+MAX_WIDTH = 8192
+MAX_IMAGE_SIZE = 4096
+MAX_IN_CHANNELS = 64
+MAX_CLASSES = 100_000
+
+EXPANSION = {"basic": 1, "bottleneck": 4, "d2l": 1}
+STEM_STRIDE = {"imagenet": 4, "cifar": 1}
+
+_CHOICES = {
+    "block": get_args(Block),
+    "stem": get_args(Stem),
+    "shortcut": get_args(Shortcut),
+    "stride_on": get_args(StrideOn),
+    "norm": get_args(Norm),
+}
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    """A residual network architecture, as plain data.
+
+    Attributes:
+        block: ``basic`` / ``bottleneck`` (torchvision's blocks) or ``d2l`` (the d2l book's
+            ``Residual``: conv biases, a 1x1-conv shortcut without BatchNorm).
+        layers: blocks per stage, 1 to 6 stages of 0 to 64 blocks each.
+        widths: channels per stage (the bottleneck's inner width); ``None`` derives
+            ``base_width * 2**i``.
+        base_width: first stage's width when ``widths`` is ``None``.
+        stem: ``imagenet`` (7x7/2 conv + 3x3/2 max-pool) or ``cifar`` (one 3x3/1 conv).
+        skip: identity shortcuts on; ``False`` gives the paper's *plain* counterpart.
+        shortcut: He et al. 2015 §3.3 option ``A`` (zero-padded identity), ``B`` (projection
+            only when the shape changes) or ``C`` (projection on every block).
+        stride_on: where a Bottleneck downsamples: ``3x3`` (torchvision "V1.5") or ``1x1``
+            (the paper's original).
+        norm: ``batch`` or ``none`` (no norm layers, conv biases on).
+        in_channels, num_classes, image_size: input and head.
+        zero_init_residual: each residual branch's last BatchNorm starts at zero.
+    """
+
+    block: Block = "basic"
+    layers: tuple[int, ...] = (2, 2, 2, 2)
+    widths: tuple[int, ...] | None = None
+    base_width: int = 64
+    stem: Stem = "imagenet"
+    skip: bool = True
+    shortcut: Shortcut = "B"
+    stride_on: StrideOn = "3x3"
+    norm: Norm = "batch"
+    in_channels: int = 3
+    num_classes: int = 1000
+    image_size: int = 224
+    zero_init_residual: bool = False
+
+    def __post_init__(self) -> None:
+        # Accept lists from JSON / callers but store tuples so the spec stays hashable.
+        object.__setattr__(self, "layers", _int_tuple("layers", self.layers))
+        if self.widths is not None:
+            object.__setattr__(self, "widths", _int_tuple("widths", self.widths))
+        _validate(self)
+
+    # ---- derived quantities -------------------------------------------------------------
+    @property
+    def stage_widths(self) -> tuple[int, ...]:
+        """Width of each stage (inner width for a bottleneck)."""
+        if self.widths is not None:
+            return self.widths
+        return tuple(self.base_width * 2**i for i in range(len(self.layers)))
+
+    @property
+    def expansion(self) -> int:
+        return EXPANSION[self.block]
+
+    @property
+    def stem_width(self) -> int:
+        return self.stage_widths[0]
+
+    @property
+    def stage_strides(self) -> tuple[int, ...]:
+        """Stride of each stage's first block: the first stage keeps the stem's resolution."""
+        return tuple(1 if i == 0 else 2 for i in range(len(self.layers)))
+
+    @property
+    def total_stride(self) -> int:
+        stride = STEM_STRIDE[self.stem]
+        for blocks, s in zip(self.layers, self.stage_strides):
+            if blocks > 0:
+                stride *= s
+        return stride
+
+    @property
+    def depth(self) -> int:
+        """Weighted layers as the paper counts them: stem conv + convs in branches + fc."""
+        convs_per_block = 3 if self.block == "bottleneck" else 2
+        return 2 + convs_per_block * sum(self.layers)
+
+    def replace(self, **changes: Any) -> "NetSpec":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    # ---- serialisation ------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field."""
+        out = dataclasses.asdict(self)
+        out["layers"] = list(self.layers)
+        out["widths"] = None if self.widths is None else list(self.widths)
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "NetSpec":
+        """Build a spec from a dict such as ``to_dict`` returns; unknown keys are an error."""
+        if not isinstance(data, Mapping):
+            raise ValueError("A spec must be a JSON object of field names and values.")
+        unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise ValueError(f"Unknown spec field(s): {', '.join(map(str, unknown))}.")
+        return cls(**dict(data))
+
+    @classmethod
+    def from_json(cls, text: str) -> "NetSpec":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"The spec is not valid JSON ({exc.msg}).") from None
+        return cls.from_dict(data)
+
+    def to_query(self) -> dict[str, str]:
+        """URL query parameters for the fields that differ from the defaults."""
+        default = NetSpec()
+        out: dict[str, str] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value != getattr(default, f.name):
+                out[f.name] = _encode(value)
+        return out
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str | list[str]]) -> "NetSpec":
+        """Parse URL query parameters (as ``to_query`` writes them); garbage raises ValueError."""
+        kinds = {f.name: f.type for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for key, raw in params.items():
+            if key not in kinds:
+                continue  # other parameters (page state) share the URL
+            text = raw[-1] if isinstance(raw, list) else raw
+            values[key] = _decode(key, str(text))
+        return cls(**values)
+
+    def python_call(self) -> str:
+        """The equivalent ``explorer`` Python code for this spec."""
+        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.to_query())
+        return f"from explorer import NetSpec, build\n\nmodel = build(NetSpec({args}), seed=0)\n"
+
+
+# ---- validation -------------------------------------------------------------------------
+def _int_tuple(name: str, value: Any) -> tuple[int, ...]:
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise ValueError(f"'{name}' must be a list of whole numbers, e.g. 2,2,2,2.")
+    items = tuple(value)
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in items):
+        raise ValueError(f"'{name}' must contain whole numbers only, got {list(items)}.")
+    return items
+
+
+def _check_int(name: str, value: Any, low: int, high: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"'{name}' must be a whole number, got {value!r}.")
+    if not low <= value <= high:
+        raise ValueError(f"'{name}' must be between {low} and {high}, got {value}.")
+
+
+def _validate(spec: NetSpec) -> None:
+    for name, allowed in _CHOICES.items():
+        value = getattr(spec, name)
+        if value not in allowed:
+            options = ", ".join(repr(a) for a in allowed)
+            raise ValueError(f"'{name}' must be one of {options}, got {value!r}.")
+    for name in ("skip", "zero_init_residual"):
+        if not isinstance(getattr(spec, name), bool):
+            raise ValueError(f"'{name}' must be true or false, got {getattr(spec, name)!r}.")
+    if not 1 <= len(spec.layers) <= MAX_STAGES:
+        raise ValueError(f"A network has 1 to {MAX_STAGES} stages; got {len(spec.layers)}.")
+    for i, blocks in enumerate(spec.layers):
+        _check_int(f"layers[{i}] (blocks in stage {i + 1})", blocks, 0, MAX_BLOCKS_PER_STAGE)
+    if sum(spec.layers) == 0:
+        raise ValueError("The network needs at least one block: every stage has 0 blocks.")
+    _check_int("base_width", spec.base_width, 1, MAX_WIDTH)
+    if spec.widths is not None and len(spec.widths) != len(spec.layers):
+        raise ValueError(
+            f"'widths' needs one value per stage: {len(spec.layers)} stages but "
+            f"{len(spec.widths)} widths."
+        )
+    for i, width in enumerate(spec.stage_widths):
+        _check_int(f"width of stage {i + 1}", width, 1, MAX_WIDTH)
+    _check_int("in_channels", spec.in_channels, 1, MAX_IN_CHANNELS)
+    _check_int("num_classes", spec.num_classes, 1, MAX_CLASSES)
+    _check_int("image_size", spec.image_size, 1, MAX_IMAGE_SIZE)
+    if spec.image_size < spec.total_stride:
+        raise ValueError(
+            f"An image of {spec.image_size} px is too small for this network: its total stride "
+            f"is {spec.total_stride}, so the image must be at least {spec.total_stride} px."
+        )
+    if spec.zero_init_residual and spec.norm == "none":
+        raise ValueError("'zero_init_residual' zeroes a BatchNorm, so it needs norm='batch'.")
+    if spec.shortcut == "A" and spec.skip:
+        _check_option_a_widths(spec)
+
+
+def _check_option_a_widths(spec: NetSpec) -> None:
+    channels = spec.stem_width
+    for i, (blocks, width) in enumerate(zip(spec.layers, spec.stage_widths)):
+        out = width * spec.expansion
+        if blocks and out < channels:
+            raise ValueError(
+                f"Shortcut option A pads the identity with zero channels, so a stage cannot be "
+                f"narrower than its input: stage {i + 1} has {out} channels after {channels}. "
+                f"Use option B or C, or widen the stage."
+            )
+        if blocks:
+            channels = out
+
+
+# ---- URL encoding -----------------------------------------------------------------------
+def _encode(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def _parse_int(key: str, text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ValueError(f"'{key}' must be a whole number, got {text!r}.") from None
+
+
+def _decode(key: str, text: str) -> Any:
+    if key in ("layers", "widths"):
+        if key == "widths" and text.strip().lower() in ("", "none"):
+            return None
+        parts = [p for p in text.split(",") if p.strip()]
+        if not parts:
+            raise ValueError(f"'{key}' must be a comma-separated list of whole numbers.")
+        if len(parts) > MAX_STAGES:
+            raise ValueError(f"A network has 1 to {MAX_STAGES} stages; got {len(parts)}.")
+        return tuple(_parse_int(key, p) for p in parts)
+    if key in ("skip", "zero_init_residual"):
+        lowered = text.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"'{key}' must be 1 or 0, got {text!r}.")
+    if key in _CHOICES:
+        return text.strip()
+    return _parse_int(key, text)
+
+
+# ---- presets ----------------------------------------------------------------------------
+def _imagenet(block: Block, layers: tuple[int, ...]) -> NetSpec:
+    return NetSpec(block=block, layers=layers)
+
+
+def _cifar(n: int) -> NetSpec:
+    # He et al. 2015 §4.2: 6n+2 layers, 3 stages of 16/32/64 channels, option A shortcuts.
+    return NetSpec(
+        block="basic", layers=(n, n, n), base_width=16, stem="cifar", shortcut="A",
+        num_classes=10, image_size=32,
+    )
+
+
+PRESETS: dict[str, NetSpec] = {
+    "resnet18": _imagenet("basic", (2, 2, 2, 2)),
+    "resnet34": _imagenet("basic", (3, 4, 6, 3)),
+    "resnet50": _imagenet("bottleneck", (3, 4, 6, 3)),
+    "resnet101": _imagenet("bottleneck", (3, 4, 23, 3)),
+    "resnet152": _imagenet("bottleneck", (3, 8, 36, 3)),
+    "resnet20": _cifar(3),
+    "resnet32": _cifar(5),
+    "resnet44": _cifar(7),
+    "resnet56": _cifar(9),
+    "resnet110": _cifar(18),
+    # d2l.ai §8.6: Fashion-MNIST resized to 96 px, 1 channel, 10 classes.
+    "d2l-resnet18": NetSpec(
+        block="d2l", layers=(2, 2, 2, 2), in_channels=1, num_classes=10, image_size=96,
+    ),
+}
+
+
+def preset(name: str) -> NetSpec:
+    """Look up a preset by name, with a readable error for unknown names."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(
+            f"Unknown preset {name!r}; choose one of {', '.join(PRESETS)}."
+        ) from None

@@ -1,0 +1,237 @@
+"""Per-stage shapes, parameters, mult-adds and memory, computed on the meta device.
+
+A forward pass on ``torch.device("meta")`` propagates shapes without allocating or computing
+anything, so ResNet-152 at 1024 px costs the same as at 32 px. Everything is traced once per spec
+at batch 1 and scaled, because every quantity here is linear in the batch size.
+Mult-adds follow torchinfo's convention exactly (weights + biases times output positions; a norm
+layer counts its parameters once per sample) so the two tools agree.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+import torch
+from torch import nn
+
+from .model import ResNet
+from .spec import NetSpec
+
+BYTES_PER_FLOAT = 4
+STEM_MODULES = ("conv1", "bn1", "relu", "maxpool")
+HEAD_MODULES = ("avgpool", "fc")
+
+
+@dataclass(frozen=True)
+class StageRow:
+    """One row of the stage table (all numbers already multiplied by the batch size)."""
+
+    name: str
+    blocks: int
+    output_shape: tuple[int, ...]
+    params: int
+    mult_adds: int
+    activation_bytes: int
+
+
+@dataclass(frozen=True)
+class StageTable:
+    spec: NetSpec
+    batch_size: int
+    rows: tuple[StageRow, ...]
+
+    @property
+    def total_params(self) -> int:
+        return sum(r.params for r in self.rows)
+
+    @property
+    def total_mult_adds(self) -> int:
+        return sum(r.mult_adds for r in self.rows)
+
+    @property
+    def total_activation_bytes(self) -> int:
+        return sum(r.activation_bytes for r in self.rows)
+
+    def row(self, name: str) -> StageRow:
+        return next(r for r in self.rows if r.name == name)
+
+    def to_frame(self) -> pd.DataFrame:
+        """A DataFrame with one row per stage plus a ``total`` row."""
+        records = [
+            {
+                "stage": r.name,
+                "blocks": r.blocks,
+                "output shape": "×".join(map(str, r.output_shape)),
+                "params": r.params,
+                "mult-adds": r.mult_adds,
+                "activation MB": r.activation_bytes / 2**20,
+            }
+            for r in self.rows
+        ]
+        records.append(
+            {
+                "stage": "total",
+                "blocks": sum(r.blocks for r in self.rows),
+                "output shape": records[-1]["output shape"],
+                "params": self.total_params,
+                "mult-adds": self.total_mult_adds,
+                "activation MB": self.total_activation_bytes / 2**20,
+            }
+        )
+        return pd.DataFrame.from_records(records)
+
+    def to_dict(self) -> dict:
+        return {
+            "spec": self.spec.to_dict(),
+            "batch_size": self.batch_size,
+            "stages": [
+                {**r.__dict__, "output_shape": list(r.output_shape)} for r in self.rows
+            ],
+            "total": {
+                "params": self.total_params,
+                "mult_adds": self.total_mult_adds,
+                "activation_bytes": self.total_activation_bytes,
+            },
+        }
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    top: str  # the model's direct child it belongs to (conv1, layer2, fc...)
+    output_shape: tuple[int, ...]
+    params: int
+    mult_adds: int
+
+
+def meta_model(spec: NetSpec) -> ResNet:
+    """The network on the meta device: shapes and parameter counts, no memory."""
+    with torch.device("meta"):
+        return ResNet(spec)
+
+
+@functools.lru_cache(maxsize=256)
+def _trace(spec: NetSpec) -> tuple[_Leaf, ...]:
+    """Run one meta forward at batch 1 and record every leaf module's output and cost."""
+    model = meta_model(spec)
+    leaves: list[_Leaf] = []
+
+    def hook(name: str):
+        def record(module: nn.Module, _inputs, output: torch.Tensor) -> None:
+            params = sum(p.numel() for p in module.parameters())
+            leaves.append(_Leaf(name.split(".")[0], tuple(output.shape), params,
+                                _mult_adds(module, output.shape)))
+        return record
+
+    handles = [
+        m.register_forward_hook(hook(name))
+        for name, m in model.named_modules()
+        if name and not list(m.children()) and not isinstance(m, nn.Sequential)
+    ]
+    try:
+        with torch.no_grad():
+            model(torch.empty(1, spec.in_channels, spec.image_size, spec.image_size,
+                              device="meta"))
+    finally:
+        for h in handles:
+            h.remove()
+    return tuple(leaves)
+
+
+def _mult_adds(module: nn.Module, output_shape: torch.Size) -> int:
+    params = sum(p.numel() for p in module.parameters())
+    if isinstance(module, nn.Conv2d):
+        return params * output_shape[0] * math.prod(output_shape[2:])
+    return params * output_shape[0]
+
+
+def stage_table(spec: NetSpec, batch_size: int = 1) -> StageTable:
+    """Shapes, parameters, mult-adds and activation memory of every stage.
+
+    Args:
+        spec: the architecture.
+        batch_size: scales shapes, mult-adds and activation memory (not parameters).
+
+    Returns:
+        A `StageTable` with rows ``stem``, ``layer1..N``, ``head``.
+    """
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"The batch size must be a whole number of at least 1, got {batch_size!r}.")
+    leaves = _trace(spec)
+    groups = ["stem"] + [f"layer{i + 1}" for i in range(len(spec.layers))] + ["head"]
+    rows = []
+    for group in groups:
+        members = [leaf for leaf in leaves if _group_of(leaf.top) == group]
+        blocks = spec.layers[int(group[5:]) - 1] if group.startswith("layer") else 0
+        if members:
+            shape = (batch_size, *members[-1].output_shape[1:])
+        else:
+            shape = rows[-1].output_shape  # an empty stage passes its input through
+        rows.append(StageRow(
+            name=group,
+            blocks=blocks,
+            output_shape=shape,
+            params=sum(leaf.params for leaf in members),
+            mult_adds=batch_size * sum(leaf.mult_adds for leaf in members),
+            activation_bytes=batch_size * BYTES_PER_FLOAT
+            * sum(math.prod(leaf.output_shape) for leaf in members),
+        ))
+    return StageTable(spec, batch_size, tuple(rows))
+
+
+def _group_of(top: str) -> str:
+    if top in STEM_MODULES:
+        return "stem"
+    if top in HEAD_MODULES:
+        return "head"
+    return top
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Memory a forward+backward needs, in bytes (float32 training, no optimizer state)."""
+
+    param_bytes: int
+    grad_bytes: int
+    activation_bytes: int
+    input_bytes: int
+
+    @property
+    def peak_bytes(self) -> int:
+        return self.param_bytes + self.grad_bytes + self.activation_bytes + self.input_bytes
+
+
+def estimate(spec: NetSpec, batch_size: int = 1) -> Estimate:
+    """Estimate the memory of one forward+backward, without allocating anything.
+
+    Activations are every layer's output, which is close to what autograd saves for backward;
+    the backward pass frees them as it goes, so this bounds the peak from above for these nets.
+    """
+    table = stage_table(spec, batch_size)
+    param_bytes = table.total_params * BYTES_PER_FLOAT
+    return Estimate(
+        param_bytes=param_bytes,
+        grad_bytes=param_bytes,
+        activation_bytes=table.total_activation_bytes,
+        input_bytes=batch_size * spec.in_channels * spec.image_size**2 * BYTES_PER_FLOAT,
+    )
+
+
+def layer_summary(spec: NetSpec, batch_size: int = 1, depth: int = 3) -> str:
+    """torchinfo's per-layer summary, run on a throwaway meta-device copy of the network."""
+    import torchinfo  # imported lazily: it is only needed for this text
+
+    stats = torchinfo.summary(
+        meta_model(spec),
+        input_size=(batch_size, spec.in_channels, spec.image_size, spec.image_size),
+        device="meta",
+        depth=depth,
+        verbose=0,
+        mode="eval",
+        col_names=("output_size", "num_params", "mult_adds"),
+        row_settings=("var_names",),
+    )
+    # torchinfo 1.8 prints its unit enum's repr on Python 3.11+; show the plain unit instead.
+    return str(stats).replace("(Units.GIGABYTES)", "(G)").replace("(Units.MEGABYTES)", "(M)")

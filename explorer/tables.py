@@ -104,6 +104,7 @@ class _Leaf:
     output_shape: tuple[int, ...]
     params: int
     mult_adds: int
+    activations: int  # elements the layer allocates: an nn.Identity hands its input back
 
 
 def meta_model(spec: NetSpec) -> ResNet:
@@ -119,10 +120,11 @@ def _trace(spec: NetSpec) -> tuple[_Leaf, ...]:
     leaves: list[_Leaf] = []
 
     def hook(name: str):
-        def record(module: nn.Module, _inputs, output: torch.Tensor) -> None:
+        def record(module: nn.Module, inputs, output: torch.Tensor) -> None:
             params = sum(p.numel() for p in module.parameters())
+            fresh = 0 if output is inputs[0] else output.numel()
             leaves.append(_Leaf(name.split(".")[0], tuple(output.shape), params,
-                                _mult_adds(module, output.shape)))
+                                _mult_adds(module, output.shape), fresh))
         return record
 
     handles = [
@@ -176,7 +178,7 @@ def stage_table(spec: NetSpec, batch_size: int = 1) -> StageTable:
             params=sum(leaf.params for leaf in members),
             mult_adds=batch_size * sum(leaf.mult_adds for leaf in members),
             activation_bytes=batch_size * BYTES_PER_FLOAT
-            * sum(math.prod(leaf.output_shape) for leaf in members),
+            * sum(leaf.activations for leaf in members),
         ))
     return StageTable(spec, batch_size, tuple(rows))
 

@@ -1,0 +1,18 @@
+"""ResNet Explorer: the router. Draws the shared sidebar, then runs the chosen page."""
+
+import streamlit as st
+
+st.set_page_config(page_title="ResNet Explorer", page_icon="🧱", layout="wide")
+
+from pages import sidebar  # noqa: E402  (set_page_config must come first)
+
+PAGES = [
+    st.Page("pages/architecture.py", title="Architecture", icon="🏗️", default=True),
+
+
+
+]
+
+navigation = st.navigation(PAGES)
+sidebar.draw()
+navigation.run()

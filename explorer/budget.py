@@ -1,0 +1,53 @@
+"""Refuse work that would not fit the device, before anything is allocated.
+
+The budget is a fraction of what is free right now (GPU memory, or the machine's available RAM),
+or a fixed number of GiB from the ``RESNET_EXPLORER_BUDGET_GB`` environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from .spec import NetSpec
+from .tables import estimate
+
+SAFE_FRACTION = 0.5
+GiB = 2**30
+
+
+def _available_ram() -> int:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 4 * GiB  # a conservative guess where /proc is missing
+
+
+def budget_bytes(device: torch.device) -> int:
+    """Bytes one job may use on ``device``."""
+    configured = os.environ.get("RESNET_EXPLORER_BUDGET_GB")
+    if configured:
+        return int(float(configured) * GiB)
+    if device.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(device)
+        return int(free * SAFE_FRACTION)
+    return int(_available_ram() * SAFE_FRACTION)
+
+
+def check_fits(spec: NetSpec, batch_size: int, device: torch.device, training: bool = True) -> None:
+    """Raise ``ValueError`` with the numbers when a forward(+backward) would not fit."""
+    est = estimate(spec, batch_size)
+    need = est.peak_bytes if training else est.param_bytes + est.activation_bytes // 4
+    allowed = budget_bytes(device)
+    if need > allowed:
+        raise ValueError(
+            f"This needs about {need / GiB:.2f} GiB on {device.type} (batch {batch_size}, "
+            f"{spec.image_size} px) but the budget is {allowed / GiB:.2f} GiB. "
+            f"Use a smaller batch, image size or network."
+        )
+

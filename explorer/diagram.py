@@ -1,0 +1,143 @@
+"""A block diagram of the network drawn with plotly: stem, blocks with skip arcs, head.
+
+Long stages are collapsed (the first block, which may change shape, then one box standing for the
+identical repeats) so ResNet-152 stays readable; ``expand=True`` draws every block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+
+from .spec import NetSpec
+from .tables import stage_table
+
+BOX_W, BOX_H, GAP = 1.6, 1.0, 0.9
+STAGE_COLORS = ("#e3f2fd", "#fff3e0", "#e8f5e9", "#fce4ec", "#ede7f6", "#e0f7fa")
+SKIP_COLOR, PROJECTION_COLOR, OFF_COLOR = "#1f77b4", "#ff7f0e", "#9e9e9e"
+
+
+@dataclass(frozen=True)
+class Node:
+    label: str
+    hover: str
+    stage: int  # -1 for stem/head
+    shortcut: str | None = None  # None (no block), "identity", "projection", "pad"
+    repeats: int = 1
+
+
+def _branch_label(spec: NetSpec, width: int) -> str:
+    if spec.block == "bottleneck":
+        return f"1×1, {width}<br>3×3, {width}<br>1×1, {width * 4}"
+    return f"3×3, {width}<br>3×3, {width}"
+
+
+def _shortcut_kind(spec: NetSpec, first: bool, changes_shape: bool) -> str:
+    if spec.shortcut == "C" or (first and changes_shape):
+        return "pad" if spec.shortcut == "A" else "projection"
+    return "identity"
+
+
+def diagram_nodes(spec: NetSpec, expand: bool = False) -> list[Node]:
+    """The boxes of the diagram, in order, with their hover text."""
+    table = stage_table(spec)
+    stem = table.row("stem")
+    stem_label = "7×7/2 conv<br>3×3/2 max-pool" if spec.stem == "imagenet" else "3×3 conv"
+    nodes = [Node(f"stem<br>{stem_label}", f"stem → {_shape(stem.output_shape)}", -1)]
+    channels = spec.stem_width
+    for i, (blocks, width) in enumerate(zip(spec.layers, spec.stage_widths)):
+        row = table.row(f"layer{i + 1}")
+        out_channels = width * spec.expansion
+        changes_shape = spec.stage_strides[i] != 1 or channels != out_channels
+        shown = blocks if expand or blocks <= 2 else 1
+        for j in range(shown):
+            kind = _shortcut_kind(spec, j == 0, changes_shape)
+            nodes.append(Node(_branch_label(spec, width),
+                              f"layer{i + 1}.{j} → {_shape(row.output_shape)}; shortcut: {kind}",
+                              i, kind))
+        if shown < blocks:
+            kind = _shortcut_kind(spec, False, False)
+            rest = blocks - shown
+            nodes.append(Node(f"× {rest} more<br>{_branch_label(spec, width)}",
+                              f"layer{i + 1}.1–{blocks - 1}: {rest} identical blocks", i, kind,
+                              rest))
+        if blocks:
+            channels = out_channels
+    head = table.row("head")
+    nodes.append(Node(f"avg-pool<br>fc → {spec.num_classes}", f"head → {_shape(head.output_shape)}",
+                      -1))
+    return nodes
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "×".join(map(str, shape[1:]))
+
+
+def network_diagram(spec: NetSpec, expand: bool = False) -> go.Figure:
+    """The diagram as a figure; skip arcs are dashed grey when ``spec.skip`` is off."""
+    nodes = diagram_nodes(spec, expand)
+    fig = go.Figure()
+    xs = [i * (BOX_W + GAP) for i in range(len(nodes))]
+    _draw_stage_bands(fig, spec, nodes, xs)
+    for x, node in zip(xs, nodes):
+        fig.add_shape(type="rect", x0=x, x1=x + BOX_W, y0=-BOX_H / 2, y1=BOX_H / 2,
+                      line=dict(color="#455a64"), fillcolor="white", layer="above")
+        fig.add_annotation(x=x + BOX_W / 2, y=0, text=node.label, showarrow=False,
+                           font=dict(size=10))
+        if node.shortcut:
+            _draw_skip(fig, spec, x, node)
+    for x0, x1 in zip(xs, xs[1:]):
+        fig.add_annotation(x=x1, y=0, ax=x0 + BOX_W, ay=0, xref="x", yref="y", axref="x",
+                           ayref="y", showarrow=True, arrowhead=2, arrowwidth=1.2, text="")
+    fig.add_scatter(x=[x + BOX_W / 2 for x in xs], y=[0] * len(xs), mode="markers",
+                    marker=dict(size=30, opacity=0), hovertext=[n.hover for n in nodes],
+                    hoverinfo="text", showlegend=False)
+    _legend(fig, spec)
+    span = xs[-1] + BOX_W
+    visible = span if not expand else min(span, 14 * (BOX_W + GAP))
+    fig.update_xaxes(visible=False, range=[-0.5, visible + 0.5])
+    fig.update_yaxes(visible=False, range=[-1.0, 2.0], fixedrange=True)
+    fig.update_layout(height=300, margin=dict(t=10, b=10, l=10, r=10), plot_bgcolor="white",
+                      dragmode="pan", legend=dict(orientation="h", y=-0.05))
+    return fig
+
+
+def _draw_stage_bands(fig: go.Figure, spec: NetSpec, nodes: list[Node], xs: list[float]) -> None:
+    for stage in range(len(spec.layers)):
+        members = [x for x, n in zip(xs, nodes) if n.stage == stage]
+        if not members:
+            continue
+        x0, x1 = members[0] - GAP / 3, members[-1] + BOX_W + GAP / 3
+        fig.add_shape(type="rect", x0=x0, x1=x1, y0=-0.8, y1=1.75, line=dict(width=0),
+                      fillcolor=STAGE_COLORS[stage % len(STAGE_COLORS)], layer="below")
+        fig.add_annotation(x=(x0 + x1) / 2, y=1.6, showarrow=False, font=dict(size=11),
+                           text=f"<b>layer{stage + 1}</b> ({spec.layers[stage]} blocks)")
+
+
+def _draw_skip(fig: go.Figure, spec: NetSpec, x: float, node: Node) -> None:
+    # A quadratic arc from the block's input over the box to the add node at its output.
+    start, end = x - GAP / 4, x + BOX_W + GAP / 4
+    if not spec.skip:
+        color, dash, width = OFF_COLOR, "dash", 1.2
+    elif node.shortcut == "identity":
+        color, dash, width = SKIP_COLOR, "solid", 2
+    else:
+        color, dash, width = PROJECTION_COLOR, "solid", 2.5
+    fig.add_shape(type="path", path=f"M {start},0 Q {(start + end) / 2},2.0 {end},0",
+                  line=dict(color=color, dash=dash, width=width))
+    label = {"projection": "1×1 proj", "pad": "zero-pad"}.get(node.shortcut or "")
+    if spec.skip and label:
+        fig.add_annotation(x=(start + end) / 2, y=1.15, text=label, showarrow=False,
+                           font=dict(size=9, color=PROJECTION_COLOR))
+    fig.add_annotation(x=end, y=0.0, text="⊕" if spec.skip else "", showarrow=False,
+                       font=dict(size=16, color=color))
+
+
+def _legend(fig: go.Figure, spec: NetSpec) -> None:
+    entries = ([("identity skip", SKIP_COLOR, "solid"), ("projection / padded skip",
+                                                          PROJECTION_COLOR, "solid")]
+               if spec.skip else [("skip removed (plain net)", OFF_COLOR, "dash")])
+    for name, color, dash in entries:
+        fig.add_scatter(x=[None], y=[None], mode="lines", name=name,
+                        line=dict(color=color, dash=dash, width=2))

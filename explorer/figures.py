@@ -1,0 +1,46 @@
+"""Plotly figures of the stage table (the Architecture page's charts)."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .tables import StageTable
+
+RESIDUAL_COLOR = "#1f77b4"
+PLAIN_COLOR = "#d62728"
+
+
+def stage_bars(table: StageTable) -> go.Figure:
+    """Parameters and mult-adds per stage, side by side (log scale: the head is tiny)."""
+    names = [r.name for r in table.rows]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Parameters", "Mult-adds"))
+    fig.add_bar(x=names, y=[r.params for r in table.rows], marker_color=RESIDUAL_COLOR,
+                name="parameters", hovertemplate="%{x}: %{y:,} parameters<extra></extra>",
+                row=1, col=1)
+    fig.add_bar(x=names, y=[r.mult_adds for r in table.rows], marker_color="#ff7f0e",
+                name="mult-adds", hovertemplate="%{x}: %{y:.3s} mult-adds<extra></extra>",
+                row=1, col=2)
+    fig.update_yaxes(type="log", row=1, col=1)
+    fig.update_yaxes(type="log", row=1, col=2)
+    fig.update_layout(showlegend=False, height=340, margin=dict(t=40, b=20, l=20, r=20))
+    return fig
+
+
+def shape_flow(table: StageTable) -> go.Figure:
+    """Spatial size and channel count after each stage: resolution falls as width grows."""
+    rows = [r for r in table.rows if r.name != "head"]
+    names = [r.name for r in rows]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_scatter(x=names, y=[r.output_shape[-1] for r in rows], mode="lines+markers",
+                    name="spatial size (px)", line=dict(color=RESIDUAL_COLOR, width=3),
+                    hovertemplate="%{x}: %{y}×%{y} px<extra></extra>", secondary_y=False)
+    fig.add_scatter(x=names, y=[r.output_shape[1] for r in rows], mode="lines+markers",
+                    name="channels", line=dict(color="#2ca02c", width=3, dash="dot"),
+                    hovertemplate="%{x}: %{y} channels<extra></extra>", secondary_y=True)
+    fig.update_yaxes(title_text="spatial size (px)", rangemode="tozero", secondary_y=False)
+    fig.update_yaxes(title_text="channels", rangemode="tozero", secondary_y=True)
+    fig.update_layout(height=340, margin=dict(t=40, b=20, l=20, r=20),
+                      title_text="Resolution falls as width grows",
+                      legend=dict(orientation="h", y=-0.2))
+    return fig

@@ -1,0 +1,106 @@
+"""Architecture: shapes, parameters, mult-adds and memory of the network in the sidebar."""
+
+import streamlit as st
+
+from explorer import estimate, layer_summary, stage_table
+from explorer.devices import describe
+from explorer.diagram import network_diagram
+from explorer.figures import shape_flow, stage_bars
+from explorer.reference import reference_for
+from explorer.units import format_bytes, format_count
+from pages import state
+
+choice = state.current()
+spec = choice.spec
+
+st.title("Architecture")
+st.markdown(
+    "What the network in the sidebar **costs** and **where**: the output shape of every stage, "
+    "its parameters and its mult-adds (multiply-accumulates of one forward pass, counted as "
+    "torchinfo does), and the memory a training step needs. Each figure sits next to the same "
+    "network with the skip connections toggled, because skips are nearly free: compare the two "
+    "rows."
+)
+
+batch = st.number_input("Batch size for the mult-add and memory figures", 1, 4096, 1,
+                        key="arch_batch")
+table = stage_table(spec, batch)
+twin_spec = None
+try:
+    twin_spec = spec.replace(skip=not spec.skip)
+except ValueError:
+    pass
+
+
+def metric_row(label: str, this_spec, this_table) -> None:
+    est = estimate(this_spec, batch)
+    cols = st.columns([1.4, 1, 1, 1, 1])
+    cols[0].markdown(f"**{label}**")
+    cols[1].metric("Parameters", format_count(this_table.total_params),
+                   help=f"{this_table.total_params:,} parameters")
+    cols[2].metric("Mult-adds", format_count(this_table.total_mult_adds),
+                   help=f"{this_table.total_mult_adds:,} for a batch of {batch}")
+    cols[3].metric("Model size", format_bytes(est.param_bytes), help="float32 weights")
+    cols[4].metric("Train-step memory", format_bytes(est.peak_bytes),
+                   help="weights + gradients + activations kept for backward + input "
+                        f"(batch {batch}, float32, no optimizer state)")
+
+
+metric_row("This network" + (" (skips on)" if spec.skip else " (plain: skips off)"), spec, table)
+if twin_spec is not None:
+    metric_row("Its twin with skips " + ("off" if spec.skip else "on"), twin_spec,
+               stage_table(twin_spec, batch))
+
+reference = reference_for(choice.preset) if choice.preset else None
+if reference is not None:
+    ours = table.total_params if spec.skip else None
+    line = f"Reference for **{choice.preset}** ({reference.source}): {reference.params:,.0f} parameters"
+    if reference.giga_mult_adds:
+        line += f", {reference.giga_mult_adds} G mult-adds at 224 px"
+    line += f". Ours: {table.total_params:,} parameters"
+    if batch == 1:
+        line += f", {table.total_mult_adds / 1e9:.3f} G mult-adds at {spec.image_size} px"
+    st.info(line + ".")
+
+try:
+    with st.spinner(f"Building the network on {choice.device.type}…"):
+        model, seconds = state.session_model(choice)
+    live_params = sum(p.numel() for p in model.parameters())
+    st.caption(f"Built live on **{describe(choice.device)}** in {seconds * 1000:.0f} ms "
+               f"(seed {choice.seed}); the live model has {live_params:,} parameters.")
+except (ValueError, RuntimeError) as exc:
+    st.error(f"Could not build the network: {exc}")
+
+st.subheader("Stages")
+st.caption("Each row is one stage: the shape it outputs for the whole batch, its parameters, "
+           "its mult-adds, and the activation memory its layers keep for the backward pass.")
+frame = table.to_frame()
+st.dataframe(frame, hide_index=True, width="stretch",
+             column_config={"params": st.column_config.NumberColumn(format="localized"),
+                            "mult-adds": st.column_config.NumberColumn(format="localized"),
+                            "activation MB": st.column_config.NumberColumn(format="%.2f")})
+left, right = st.columns(2)
+left.plotly_chart(stage_bars(table), width="stretch")
+right.plotly_chart(shape_flow(table), width="stretch")
+
+st.subheader("Diagram")
+st.caption("Boxes are residual blocks (their convolutions); arcs are the skip connections that "
+           "add each block's input to its output at ⊕. Orange arcs change shape (a 1×1 "
+           "projection or zero-padding); dashed grey arcs are skips switched off. Hover a box "
+           "for its output shape; drag to pan.")
+expand = st.toggle("Show every block", value=False, key="arch_expand",
+                   help="Long stages are collapsed to their first block and the repeats.")
+st.plotly_chart(network_diagram(spec, expand=expand), width="stretch")
+
+with st.expander("Per-layer summary (torchinfo)"):
+    summary_text = layer_summary(spec, batch)
+    st.code(summary_text, language=None)
+    st.download_button("Download summary (.txt)", summary_text, "summary.txt", "text/plain")
+
+st.subheader("Take it with you")
+cols = st.columns(3)
+cols[0].download_button("Stage table (.csv)", frame.to_csv(index=False), "stages.csv", "text/csv")
+cols[1].download_button("Spec (.json)", spec.to_json(), "spec.json", "application/json")
+cols[2].download_button("Python code (.py)", spec.python_call(), "build_net.py", "text/x-python")
+with st.expander("The same network in Python"):
+    st.code(spec.python_call(), language="python")

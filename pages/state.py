@@ -1,0 +1,100 @@
+"""Per-session state shared by every page: the current spec, seed, device and built model.
+
+The spec lives under a plain (non-widget) session key so it survives page switches
+(streamlit#5813); widgets only write into it through callbacks. The URL mirrors it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import streamlit as st
+import torch
+
+from explorer import PRESETS, NetSpec, build
+from explorer.budget import check_fits
+from explorer.devices import resolve_device
+
+DEFAULT_PRESET = "resnet18"
+MAX_SEED = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the sidebar says: the network, its seed and the device to use."""
+
+    spec: NetSpec
+    seed: int
+    device: torch.device
+    preset: str | None  # the preset the spec equals, if any
+
+
+def init_from_url() -> None:
+    """On a session's first run, take the spec from the URL (or the default preset)."""
+    if "spec" in st.session_state:
+        return
+    st.session_state.spec = PRESETS[DEFAULT_PRESET]
+    st.session_state.seed = 0
+    st.session_state.device_choice = "auto"
+    st.session_state.spec_error = None
+    params = st.query_params.to_dict()
+    try:
+        st.session_state.spec = NetSpec.from_query(params)
+        st.session_state.seed = _parse_seed(params.get("seed", "0"))
+    except ValueError as exc:
+        st.session_state.spec_error = f"The link's network is not valid: {exc} Showing {DEFAULT_PRESET}."
+
+
+def _parse_seed(text: str) -> int:
+    try:
+        seed = int(text)
+    except ValueError:
+        raise ValueError(f"'seed' must be a whole number, got {text!r}.") from None
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"'seed' must be between 0 and {MAX_SEED}.")
+    return seed
+
+
+def matching_preset(spec: NetSpec) -> str | None:
+    return next((name for name, p in PRESETS.items() if p == spec), None)
+
+
+def current() -> Choice:
+    """The session's current choice (always a valid spec: the last one that validated)."""
+    init_from_url()
+    try:
+        device = resolve_device(st.session_state.device_choice)
+    except ValueError:
+        device = torch.device("cpu")
+    spec = st.session_state.spec
+    return Choice(spec, st.session_state.seed, device, matching_preset(spec))
+
+
+def sync_url(choice: Choice) -> None:
+    wanted = {**choice.spec.to_query(), "seed": str(choice.seed)}
+    if choice.seed == 0:
+        wanted.pop("seed")
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def session_model(choice: Choice) -> tuple[torch.nn.Module, float]:
+    """This session's own model for the current choice, rebuilt only when the choice changes.
+
+    Returns the model and the seconds its build took. Models are hooked and trained by the
+    analysis pages, so they are never shared between sessions.
+    """
+    key = (choice.spec, choice.seed, str(choice.device))
+    cached = st.session_state.get("model_cache")
+    if cached is not None and cached[0] == key:
+        return cached[1], cached[2]
+    st.session_state.model_cache = None  # free the old model before building a new one
+    check_fits(choice.spec, 1, choice.device, training=False)
+    start = time.perf_counter()
+    model = build(choice.spec, seed=choice.seed, device=choice.device)
+    if choice.device.type == "cuda":
+        torch.cuda.synchronize(choice.device)
+    elapsed = time.perf_counter() - start
+    st.session_state.model_cache = (key, model, elapsed)
+    return model, elapsed

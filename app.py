@@ -4,10 +4,10 @@ import streamlit as st
 
 st.set_page_config(page_title="ResNet Explorer", page_icon="🧱", layout="wide")
 
-from pages import sidebar  # noqa: E402  (set_page_config must come first)
+from pages.widgets import sidebar  # noqa: E402  (set_page_config must come first)
 
 PAGES = [
-    st.Page("pages/architecture.py", title="Architecture", icon="🏗️", default=True),
+    st.Page("pages/views/architecture.py", title="Architecture", icon="🏗️", default=True),
 
 
 

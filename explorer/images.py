@@ -27,7 +27,7 @@ MAX_BYTES = 20 * 2**20
 MAX_PIXELS = 50_000_000
 MAX_SIDE = 1024
 BACKGROUND = (128, 128, 128)
-FORMATS = ("PNG", "JPEG", "MPO", "GIF", "BMP", "WEBP", "TIFF")
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")  # JPEG includes MPO
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -97,6 +97,11 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
         image = Image.open(io.BytesIO(data), formats=FORMATS)
     except UnidentifiedImageError:
         raise ValueError(_not_an_image(data)) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValueError(
+            f"The image claims more pixels than Pillow will decode; the limit is "
+            f"{max_pixels / 1e6:.0f} megapixels."
+        ) from None
     except _DECODE_ERRORS:
         raise ValueError("The image file is damaged and cannot be read.") from None
     width, height = image.size
@@ -115,10 +120,10 @@ def _not_an_image(data: bytes) -> str:
         kind = "an SVG drawing"
     elif data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypavif", b"ftypmsf1"):
         kind = "a HEIC/AVIF photo (save it as JPEG first)"
-    allowed = "PNG, JPEG, GIF, BMP, WebP or TIFF"
+    allowed = "a PNG, JPEG, GIF, BMP, WebP or TIFF image"
     if kind:
-        return f"This file looks like {kind}, not an image; upload a {allowed} file."
-    return f"This file is not an image that can be read; upload a {allowed} file."
+        return f"This file looks like {kind}, not {allowed}."
+    return f"This file is not {allowed} that can be read."
 
 
 def _apply_orientation(image: Image.Image) -> Image.Image:
@@ -181,8 +186,9 @@ def preprocess(
     Args:
         image: an RGB image, e.g. from `load_image`.
         spec: gives ``image_size`` and ``in_channels`` (1 means grayscale).
-        normalization: ``"imagenet"`` (torchvision weights' mean/std), ``"none"`` (values in
-            [0, 1]) or an explicit ``(mean, std)`` pair with one value or one per channel.
+        normalization: ``"imagenet"`` (torchvision weights' mean/std), ``"shapes"`` (the
+            synthetic dataset's, `explorer.data.MEAN`/``STD``), ``"none"`` (values in [0, 1]) or
+            an explicit ``(mean, std)`` pair with one value or one per channel.
 
     Returns:
         A float32 CPU tensor of shape ``(1, spec.in_channels, spec.image_size, spec.image_size)``.
@@ -205,18 +211,22 @@ def _mean_std(normalization: Normalization, channels: int) -> tuple[list[float],
         mean, std = IMAGENET_MEAN, IMAGENET_STD
         if channels == 1:  # grayscale input to ImageNet-style weights: average the statistics
             mean, std = (sum(mean) / 3,), (sum(std) / 3,)
+    elif normalization == "shapes":
+        from .data import MEAN as mean, STD as std  # lazy: the dataset module is heavier
     elif normalization == "none":
         mean, std = (0.0,) * channels, (1.0,) * channels
     elif isinstance(normalization, tuple) and len(normalization) == 2:
         mean, std = (tuple(float(v) for v in part) for part in normalization)
     else:
         raise ValueError(
-            f"normalization must be 'imagenet', 'none' or a (mean, std) pair, got {normalization!r}."
+            f"normalization must be 'imagenet', 'shapes', 'none' or a (mean, std) pair, "
+            f"got {normalization!r}."
         )
     if len(mean) == 1:
         mean, std = mean * channels, std * channels
     if len(mean) != channels or len(std) != channels:
-        raise ValueError(f"mean and std need 1 or {channels} values each for this network.")
+        need = "1 value" if channels == 1 else f"1 or {channels} values"
+        raise ValueError(f"mean and std need {need} each for this network.")
     if min(std) <= 0:
         raise ValueError("Every std value must be positive.")
     return list(mean), list(std)

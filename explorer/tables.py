@@ -116,7 +116,7 @@ def meta_model(spec: NetSpec) -> ResNet:
 @functools.lru_cache(maxsize=256)
 def _trace(spec: NetSpec) -> tuple[_Leaf, ...]:
     """Run one meta forward at batch 1 and record every leaf module's output and cost."""
-    model = meta_model(spec)
+    model = meta_model(spec).eval()  # train-mode BatchNorm refuses a 1x1 map at batch 1
     leaves: list[_Leaf] = []
 
     def hook(name: str):
@@ -159,7 +159,7 @@ def stage_table(spec: NetSpec, batch_size: int = 1) -> StageTable:
     Returns:
         A `StageTable` with rows ``stem``, ``layer1..N``, ``head``.
     """
-    if not isinstance(batch_size, int) or batch_size < 1:
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise ValueError(f"The batch size must be a whole number of at least 1, got {batch_size!r}.")
     leaves = _trace(spec)
     groups = ["stem"] + [f"layer{i + 1}" for i in range(len(spec.layers))] + ["head"]

@@ -8,7 +8,7 @@ from explorer.diagram import network_diagram
 from explorer.figures import shape_flow, stage_bars
 from explorer.reference import reference_for
 from explorer.units import format_bytes, format_count
-from pages import state
+from pages.widgets import state
 
 choice = state.current()
 spec = choice.spec

@@ -1,0 +1,159 @@
+"""What :func:`explorer.gradient_flow` measures: one dataclass per layer, variant and pair.
+
+``GradientFlow.summary`` writes its sentences from the numbers it holds; nothing is claimed that a
+number does not show.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+
+from .spec import NetSpec
+
+Variant = Literal["residual", "plain"]
+
+
+@dataclass(frozen=True)
+class ParamFlow:
+    """One parameter: its gradient norm and its own norm (``name`` is relative to the layer)."""
+
+    name: str
+    grad_norm: float
+    weight_norm: float
+
+    @property
+    def ratio(self) -> float:
+        """‖grad‖ / ‖weight‖; NaN where the weight is all zeros (a BatchNorm bias at init)."""
+        return self.grad_norm / self.weight_norm if self.weight_norm > 0 else math.nan
+
+
+@dataclass(frozen=True)
+class LayerFlow:
+    """The stem conv (``conv1``), one residual block (``layer2.3``) or the head (``fc``).
+
+    ``output_grad_norm`` is ‖∂loss/∂output‖ of the stem conv, the block (after its final ReLU) or
+    the fc layer (the logits). Stem and head parameters are named from the model root
+    (``conv1.weight``, ``bn1.bias``, ``fc.weight``), block parameters from the block.
+    ``response_std``/``prenorm_std`` (blocks only): std of the residual branch's response just
+    after / just before its last norm layer, before the addition.
+    """
+
+    name: str
+    kind: Literal["stem", "block", "head"]
+    output_grad_norm: float
+    params: tuple[ParamFlow, ...]
+    response_std: float | None = None
+    prenorm_std: float | None = None
+
+    def param(self, name: str) -> ParamFlow:
+        return next(p for p in self.params if p.name == name)
+
+
+@dataclass(frozen=True)
+class FlowResult:
+    """Everything measured on one variant in one forward/backward pass."""
+
+    variant: Variant
+    spec: NetSpec
+    loss: float
+    layers: tuple[LayerFlow, ...]
+
+    def layer(self, name: str) -> LayerFlow:
+        return next(layer for layer in self.layers if layer.name == name)
+
+    @property
+    def blocks(self) -> tuple[LayerFlow, ...]:
+        return tuple(layer for layer in self.layers if layer.kind == "block")
+
+    @property
+    def conv1_grad_norm(self) -> float:
+        """‖∂loss/∂conv1.weight‖, the first conv's weight gradient."""
+        return self.layer("conv1").param("conv1.weight").grad_norm
+
+
+@dataclass(frozen=True)
+class GradientFlow:
+    """The residual net and its plain twin measured on the same batch with the same weights."""
+
+    spec: NetSpec
+    seed: int
+    batch_size: int
+    residual: FlowResult
+    plain: FlowResult
+
+    @property
+    def variants(self) -> tuple[FlowResult, FlowResult]:
+        return (self.residual, self.plain)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long format, one number per row, ready for a CSV download.
+
+        Columns: ``variant``, ``position`` (depth order, 0 = conv1), ``layer``, ``kind`` (one of
+        ``loss``, ``output_grad_norm``, ``weight_grad_norm``, ``weight_norm``, ``grad_to_weight``,
+        ``response_std``, ``prenorm_std``), ``param`` (empty for layer-level numbers), ``value``.
+        """
+        rows = []
+        for res in self.variants:
+            rows.append((res.variant, -1, "", "loss", "", res.loss))
+            for i, layer in enumerate(res.layers):
+                base = (res.variant, i, layer.name)
+                rows.append((*base, "output_grad_norm", "", layer.output_grad_norm))
+                for p in layer.params:
+                    rows.append((*base, "weight_grad_norm", p.name, p.grad_norm))
+                    rows.append((*base, "weight_norm", p.name, p.weight_norm))
+                    rows.append((*base, "grad_to_weight", p.name, p.ratio))
+                if layer.response_std is not None:
+                    rows.append((*base, "response_std", "", layer.response_std))
+                    rows.append((*base, "prenorm_std", "", layer.prenorm_std))
+        columns = ["variant", "position", "layer", "kind", "param", "value"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def summary(self) -> str:
+        """One or two sentences read off the measured numbers (no canned claims)."""
+        return " ".join((_conv1_sentence(self.plain, self.residual),
+                         _depth_sentence(self.plain, self.residual)))
+
+
+def format_ratio(x: float) -> str:
+    """``4.2×10^4`` / ``3.1×10^-5`` for far-from-1 ratios, three digits (``10.8``) otherwise."""
+    if not math.isfinite(x):
+        return "∞" if x > 0 else "undefined"
+    if 0.1 <= x < 1000:
+        return f"{x:.3g}"
+    mantissa, exponent = f"{x:.1e}".split("e")
+    return f"{mantissa}×10^{int(exponent)}"
+
+
+def _conv1_sentence(plain: FlowResult, residual: FlowResult) -> str:
+    p, r = plain.conv1_grad_norm, residual.conv1_grad_norm
+    values = f"(‖∂L/∂W‖ = {p:.3g} vs {r:.3g})"
+    if not (math.isfinite(p) and math.isfinite(r)):
+        return f"At conv1 the weight gradient is not finite in at least one variant {values}."
+    if r == 0:
+        both = "both variants" if p == 0 else "the residual net"
+        return f"At conv1 the weight gradient is exactly zero in {both} {values}."
+    return (f"At conv1 the plain twin's weight-gradient norm is {format_ratio(p / r)} times "
+            f"the residual net's {values}.")
+
+
+def _depth_sentence(plain: FlowResult, residual: FlowResult) -> str:
+    def extremes(res: FlowResult) -> tuple[LayerFlow, LayerFlow]:
+        # fc's output gradient is ∂L/∂logits, a property of the loss more than of the depth.
+        layers = [la for la in res.layers if la.kind != "head" and math.isfinite(la.output_grad_norm)]
+        key = lambda layer: layer.output_grad_norm  # noqa: E731
+        return max(layers, key=key), min(layers, key=key)
+
+    (p_hi, p_lo), (r_hi, r_lo) = extremes(plain), extremes(residual)
+    text = (f"Along depth, the plain twin's gradient w.r.t. layer outputs is largest at "
+            f"{p_hi.name} ({p_hi.output_grad_norm:.3g}) and smallest at {p_lo.name} "
+            f"({p_lo.output_grad_norm:.3g})")
+    if p_lo.output_grad_norm > 0 and r_lo.output_grad_norm > 0:
+        p_spread = p_hi.output_grad_norm / p_lo.output_grad_norm
+        r_spread = r_hi.output_grad_norm / r_lo.output_grad_norm
+        text += (f", a {format_ratio(p_spread)}-fold spread; the residual net's spans "
+                 f"{format_ratio(r_spread)}-fold (largest at {r_hi.name}, smallest at {r_lo.name})")
+    return text + "."

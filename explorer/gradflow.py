@@ -1,0 +1,200 @@
+"""Gradient flow through a residual net and its plain twin (skips off), with the same weights.
+
+One forward and one backward pass per variant. The gradient with respect to each layer's output is
+reduced to its norm by a tensor hook as the backward pass goes by (no output gradient is kept), and
+the weight gradients come from ``torch.autograd.grad``, so nothing is ever written to ``.grad``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal, get_args
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .flow_result import FlowResult, GradientFlow, LayerFlow, ParamFlow, Variant
+from .model import ResNet, build
+from .spec import NetSpec
+
+LossName = Literal["cross_entropy", "mse"]
+
+
+def random_batch(spec: NetSpec, batch_size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The default batch: N(0, 1) images, then uniform labels, from ``torch.Generator(seed)``."""
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"The batch size must be a whole number ≥ 1, got {batch_size!r}.")
+    gen = torch.Generator().manual_seed(seed)
+    size = spec.image_size
+    inputs = torch.randn(batch_size, spec.in_channels, size, size, generator=gen)
+    targets = torch.randint(0, spec.num_classes, (batch_size,), generator=gen)
+    return inputs, targets
+
+
+def compute_loss(name: LossName, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy, or mean squared error against one-hot targets."""
+    if name == "cross_entropy":
+        return F.cross_entropy(logits, targets)
+    if name == "mse":
+        return F.mse_loss(logits, F.one_hot(targets, logits.shape[1]).to(logits.dtype))
+    choices = ", ".join(map(repr, get_args(LossName)))
+    raise ValueError(f"'loss' must be one of {choices}, got {name!r}.")
+
+
+def gradient_flow(
+    spec: NetSpec,
+    seed: int = 0,
+    batch_size: int = 8,
+    device: str | torch.device = "cpu",
+    inputs: torch.Tensor | None = None,
+    targets: torch.Tensor | None = None,
+    loss: LossName = "cross_entropy",
+) -> GradientFlow:
+    """Measure gradient flow in ``spec``'s residual net and its plain twin.
+
+    Both variants are built with :func:`explorer.build` from the same seed, so they share every
+    weight they have in common (the plain twin only lacks the shortcut projections), and each gets
+    one forward and one backward pass of ``loss`` on the same batch, in train mode (BatchNorm uses
+    batch statistics, as at the start of training).
+
+    The Fig. 7 quantity (He et al. 2015: std of each residual branch's response after its last
+    norm layer, before the addition) is read in that same train-mode pass, not in eval mode as the
+    paper does on trained nets. With ``norm="batch"`` at init the response is therefore ≈1 in
+    every block of both variants, by construction of BatchNorm; ``prenorm_std`` (the same
+    response before the norm layer) is where the variants differ.
+
+    Args:
+        spec: the architecture; its ``skip`` field is ignored (both variants are measured).
+        seed: weight seed, and the seed of the default batch.
+        batch_size: size of the default batch (ignored when ``inputs`` is given).
+        device: where the models and the batch live.
+        inputs: ``(N, in_channels, H, W)`` images; default :func:`random_batch`.
+        targets: ``(N,)`` class indices; default :func:`random_batch`'s labels.
+        loss: ``cross_entropy`` or ``mse`` (to one-hot targets), both averaged over the batch.
+
+    Returns:
+        A :class:`GradientFlow` with one :class:`FlowResult` per variant.
+    """
+    compute_loss(loss, torch.zeros(1, 2), torch.zeros(1, dtype=torch.long))  # validate the name
+    default_x, default_y = random_batch(spec, batch_size, seed)
+    inputs = default_x if inputs is None else inputs
+    targets = default_y if targets is None else targets
+    _check_batch(spec, inputs, targets)
+    inputs, targets = inputs.detach().to(device), targets.detach().to(device)
+    results = []
+    for variant, skip in (("residual", True), ("plain", False)):
+        model = build(spec.replace(skip=skip), seed=seed, device=device)
+        results.append(measure_flow(model, inputs, targets, loss=loss, variant=variant))
+        del model  # free the first model before the second is built
+    return GradientFlow(spec, seed, int(inputs.shape[0]), results[0], results[1])
+
+
+def measure_flow(
+    model: ResNet,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    loss: LossName = "cross_entropy",
+    variant: Variant | None = None,
+) -> FlowResult:
+    """One forward and backward pass of ``model`` in train mode, measured layer by layer.
+
+    The model is left as it was found: no hooks, no ``.grad``, its modules' train/eval flags and
+    its BatchNorm running statistics restored. ``variant`` defaults to the model's ``spec.skip``.
+    """
+    groups = _layer_groups(model)
+    out_norms: dict[str, torch.Tensor] = {}
+    stds: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+    modes = {m: m.training for m in model.modules()}
+    buffers = {name: b.detach().clone() for name, b in model.named_buffers()}
+    handles = []
+    try:
+        model.train()
+        for name, _, module, _ in groups:
+            handles.append(module.register_forward_hook(_grad_norm_hook(name, out_norms)))
+        for name, block in model.blocks():
+            handles.append(block.last_norm.register_forward_hook(_std_hook(name, stds)))
+        params = [p for *_, named in groups for p in named.values()]
+        with torch.enable_grad():
+            value = compute_loss(loss, model(inputs), targets)
+            grads = torch.autograd.grad(value, params)
+    finally:
+        for handle in handles:
+            handle.remove()
+        for module, mode in modes.items():
+            module.training = mode
+        with torch.no_grad():
+            for name, b in model.named_buffers():
+                b.copy_(buffers[name])
+    return _collect(model, groups, value, grads, out_norms, stds, variant)
+
+
+def _layer_groups(model: ResNet) -> list[tuple[str, str, nn.Module, dict[str, nn.Parameter]]]:
+    """(name, kind, module whose output is measured, its parameters by name) in depth order."""
+    stem = {
+        f"{m}.{n}": p for m in ("conv1", "bn1") for n, p in getattr(model, m).named_parameters()
+    }
+    groups = [("conv1", "stem", model.conv1, stem)]
+    groups += [(name, "block", blk, dict(blk.named_parameters())) for name, blk in model.blocks()]
+    head = {f"fc.{n}": p for n, p in model.fc.named_parameters()}
+    groups.append(("fc", "head", model.fc, head))
+    return groups
+
+
+def _grad_norm_hook(name: str, store: dict[str, torch.Tensor]):
+    def on_forward(module: nn.Module, args, output: torch.Tensor) -> None:
+        if output.requires_grad:
+            # The tensor hook sees the summed gradient of every use of this output.
+            output.register_hook(lambda grad: store.__setitem__(name, _norm(grad) * 1.0001))
+
+    return on_forward
+
+
+def _std_hook(name: str, store: dict[str, tuple[torch.Tensor, torch.Tensor]]):
+    def on_forward(module: nn.Module, args, output: torch.Tensor) -> None:
+        with torch.no_grad():
+            store[name] = (args[0].detach().float().std(), output.detach().float().std())
+
+    return on_forward
+
+
+def _norm(t: torch.Tensor) -> torch.Tensor:
+    # float64 so the exploding plain nets' norms cannot overflow (MPS has no float64).
+    dtype = None if t.device.type == "mps" else torch.float64
+    return torch.linalg.vector_norm(t.detach(), dtype=dtype)
+
+
+def _collect(model, groups, value, grads, out_norms, stds, variant) -> FlowResult:
+    nan = torch.tensor(math.nan, device=value.device)
+    grads = iter(grads)
+    scalars = [value.detach()]
+    for name, _, _, named in groups:  # the same order as the reading loop below
+        scalars.append(out_norms.get(name, nan))
+        scalars.extend(stds.get(name, ()))
+        for p in named.values():
+            scalars += [_norm(next(grads)), _norm(p)]
+    numbers = iter(torch.stack([s.double() for s in scalars]).tolist())  # one device sync
+    loss_value = next(numbers)
+    layers = []
+    for name, kind, _, named in groups:
+        out_norm = next(numbers)
+        pre, post = (next(numbers), next(numbers)) if name in stds else (None, None)
+        pflows = tuple(ParamFlow(pname, next(numbers), next(numbers)) for pname in named)
+        layers.append(LayerFlow(name, kind, out_norm, pflows, post, pre))
+    variant = variant or ("residual" if model.spec.skip else "plain")
+    return FlowResult(variant, model.spec, loss_value, tuple(layers))
+
+
+def _check_batch(spec: NetSpec, inputs: torch.Tensor, targets: torch.Tensor) -> None:
+    is_tensor = isinstance(inputs, torch.Tensor)
+    if not is_tensor or inputs.ndim != 4 or inputs.shape[1] != spec.in_channels:
+        shape = tuple(inputs.shape) if is_tensor else type(inputs).__name__
+        raise ValueError(
+            f"'inputs' must be a batch of shape (N, {spec.in_channels}, H, W), got {shape}."
+        )
+    if not inputs.is_floating_point():
+        raise ValueError("'inputs' must be floating-point images.")
+    if not isinstance(targets, torch.Tensor) or targets.shape != (inputs.shape[0],):
+        raise ValueError(f"'targets' must hold one class index per image ({inputs.shape[0]}).")
+    if targets.dtype != torch.long or (targets < 0).any() or (targets >= spec.num_classes).any():
+        raise ValueError(f"'targets' must be int64 class indices in [0, {spec.num_classes}).")

@@ -1,0 +1,152 @@
+"""Plotly figures for gradient flow and depth sweeps: pure functions returning ``go.Figure``."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .flow_result import FlowResult, GradientFlow
+
+COLORS = {"residual": "#1f77b4", "plain": "#d62728"}
+DASHES = {"batch": "solid", "none": "dash"}
+LABELS = {"residual": "residual (skips on)", "plain": "plain twin (skips off)"}
+
+
+def flow_figure(flow: GradientFlow) -> go.Figure:
+    """‖∂loss/∂output‖ of conv1, every block and fc in depth order, residual vs plain (log y)."""
+    fig = go.Figure()
+    for res in flow.variants:
+        names = [layer.name for layer in res.layers]
+        values = [_positive(layer.output_grad_norm) for layer in res.layers]
+        fig.add_trace(go.Scatter(
+            x=names, y=values, mode="lines+markers", name=LABELS[res.variant],
+            line=dict(color=COLORS[res.variant]),
+            hovertemplate="%{x}<br>‖∂L/∂output‖ = %{y:.3g}<extra>" + res.variant + "</extra>",
+        ))
+    _titles(fig, "Gradient norm along depth",
+            "‖∂loss/∂output‖ per layer, input (left) to output (right), same weights and batch",
+            x="layer", y="gradient norm (log scale)")
+    fig.update_yaxes(type="log", exponentformat="power")
+    return fig
+
+
+def weight_grad_heatmap(
+    flow: GradientFlow, value: Literal["grad_norm", "ratio"] = "grad_norm"
+) -> go.Figure:
+    """Per-parameter weight-gradient norms (or ‖grad‖/‖weight‖), one heatmap per variant.
+
+    Colours are log10 of the value on one shared scale; hover shows the value itself. Blank cells
+    are parameters a layer does not have (the plain twin has no projection shortcuts) or, for
+    ratios, all-zero weights.
+    """
+    rows = _param_order(flow)
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.03,
+                        subplot_titles=[LABELS[r.variant] for r in flow.variants])
+    grids = [_param_grid(res, rows, value) for res in flow.variants]
+    logs = [v for grid in grids for row in grid for v in row if v is not None]
+    zmin, zmax = (min(logs), max(logs)) if logs else (0.0, 1.0)
+    label = "‖∂L/∂W‖" if value == "grad_norm" else "‖∂L/∂W‖ / ‖W‖"
+    for col, (res, grid) in enumerate(zip(flow.variants, grids), start=1):
+        raw = [[None if v is None else 10**v for v in row] for row in grid]
+        fig.add_trace(go.Heatmap(
+            z=grid, x=[layer.name for layer in res.layers], y=rows, customdata=raw,
+            zmin=zmin, zmax=zmax, colorscale="Viridis", showscale=col == 2,
+            colorbar=dict(title=f"log10 {label}"), name=res.variant,
+            hovertemplate="%{x} · %{y}<br>" + label + " = %{customdata:.3g}<extra>"
+            + res.variant + "</extra>",
+        ), row=1, col=col)
+    _titles(fig, "Weight-gradient norms by layer", f"colour: log10 {label}; blank: no such parameter, "
+            "or a zero or undefined value")
+    fig.update_yaxes(autorange="reversed", row=1, col=1)
+    return fig
+
+
+def response_std_figure(
+    flow: GradientFlow, which: Literal["response", "prenorm"] = "response"
+) -> go.Figure:
+    """He et al. Fig. 7: std of each residual branch's response, both variants.
+
+    ``response``: after the branch's last norm layer (the paper's quantity); in a train-mode pass
+    at init with BatchNorm this is ≈1 by construction. ``prenorm``: the same response before it.
+    """
+    fig = go.Figure()
+    for res in flow.variants:
+        blocks = res.blocks
+        values = [b.response_std if which == "response" else b.prenorm_std for b in blocks]
+        fig.add_trace(go.Scatter(
+            x=[b.name for b in blocks], y=values, mode="lines+markers", name=LABELS[res.variant],
+            line=dict(color=COLORS[res.variant]),
+            hovertemplate="%{x}<br>std = %{y:.4g}<extra>" + res.variant + "</extra>",
+        ))
+    where = "after" if which == "response" else "before"
+    note = "; ≈1 by construction with BatchNorm" if which == "response" else ""
+    if flow.spec.norm != "batch":
+        note = ""
+    _titles(fig, "Std of each residual branch's response (He et al. Fig. 7)",
+            f"{where} the branch's last norm layer, before the addition; train-mode pass at "
+            f"init{note}", x="block", y="standard deviation")
+    values = [v for t in fig.data for v in t.y if v is not None and v > 0]
+    if values and max(values) / min(values) > 100:
+        fig.update_yaxes(type="log", exponentformat="power")
+    else:  # from zero, so that a flat ≈1 line does not get zoomed into noise
+        fig.update_yaxes(rangemode="tozero")
+    return fig
+
+
+def depth_sweep_figure(frame: pd.DataFrame) -> go.Figure:
+    """conv1 weight-gradient norm vs depth (log y): residual vs plain, one line per norm."""
+    fig = go.Figure()
+    for norm, part in frame.groupby("norm", sort=False):
+        part = part.sort_values("depth")
+        for variant in ("residual", "plain"):
+            if part[variant].isna().all():
+                continue
+            fig.add_trace(go.Scatter(
+                x=part["depth"], y=part[variant], mode="lines+markers",
+                name=f"{variant}, norm={norm}",
+                line=dict(color=COLORS[variant], dash=DASHES.get(norm, "dot")),
+                customdata=part[["layers", "ratio"]].to_numpy(),
+                hovertemplate="depth %{x} (blocks %{customdata[0]})<br>‖∂L/∂conv1.W‖ = %{y:.3g}"
+                "<br>plain / residual = %{customdata[1]:.3g}<extra>" + f"{variant}, {norm}</extra>",
+            ))
+    _titles(fig, "First-layer gradient norm vs depth, at init",
+            "‖∂loss/∂conv1.weight‖ for the residual net and its plain twin (same weights)",
+            x="depth (weighted layers)", y="gradient norm (log scale)")
+    fig.update_yaxes(type="log", exponentformat="power")
+    return fig
+
+
+def _titles(fig: go.Figure, title: str, subtitle: str, x: str = "", y: str = "") -> None:
+    fig.update_layout(title=dict(text=title, subtitle=dict(text=subtitle)),
+                      hovermode="closest", legend=dict(orientation="h", y=-0.2))
+    if x or y:
+        fig.update_layout(xaxis_title=x, yaxis_title=y)
+
+
+def _positive(v: float) -> float | None:
+    # A log axis cannot show 0 or NaN: leave a gap rather than a misleading point.
+    return v if math.isfinite(v) and v > 0 else None
+
+
+def _param_order(flow: GradientFlow) -> list[str]:
+    names: dict[str, None] = {}
+    for res in flow.variants:
+        for layer in res.layers:
+            names.update(dict.fromkeys(p.name for p in layer.params))
+    return list(names)
+
+
+def _param_grid(res: FlowResult, rows: list[str], value: str) -> list[list[float | None]]:
+    grid = []
+    for pname in rows:
+        row = []
+        for layer in res.layers:
+            p = next((p for p in layer.params if p.name == pname), None)
+            v = None if p is None else _positive(p.grad_norm if value == "grad_norm" else p.ratio)
+            row.append(None if v is None else math.log10(v))
+        grid.append(row)
+    return grid

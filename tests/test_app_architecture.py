@@ -1,0 +1,99 @@
+"""AppTest of the entry point, the shared sidebar and the Architecture page."""
+
+import pytest
+
+from explorer import PRESETS, NetSpec, stage_table
+from explorer.units import format_count
+
+from apptest_util import fresh_app, metric_values, widget
+
+
+def params_shown(at) -> list[str]:
+    return metric_values(at, "Parameters")
+
+
+def expected(spec: NetSpec) -> str:
+    return format_count(stage_table(spec).total_params)
+
+
+@pytest.fixture(scope="module")
+def app():
+    return fresh_app()
+
+
+def test_default_page_shows_resnet18(app):
+    assert not app.exception
+    assert params_shown(app)[0] == expected(PRESETS["resnet18"]) == "11.69 M"
+    # The skip-off twin's row: resnet18 minus its three projection shortcuts.
+    assert params_shown(app)[1] == expected(PRESETS["resnet18"].replace(skip=False))
+    assert any("11,689,512" in info.value for info in app.info)  # torchvision's reference
+
+
+def test_changing_preset_depth_block_and_skip_updates_numbers():
+    at = fresh_app()
+    widget(at, "w_preset").select("resnet50").run()
+    assert not at.exception
+    assert params_shown(at)[0] == expected(PRESETS["resnet50"])
+    assert at.query_params["block"] == "bottleneck"
+
+    widget(at, "w_layers").input("3,4,23,3").run()
+    assert params_shown(at)[0] == expected(PRESETS["resnet101"])
+    assert widget(at, "w_preset").value == "resnet101"
+
+    widget(at, "w_block").select("basic").run()
+    spec = NetSpec(block="basic", layers=(3, 4, 23, 3))
+    assert params_shown(at)[0] == expected(spec)
+
+    widget(at, "w_skip").set_value(False).run()
+    assert params_shown(at)[0] == expected(spec.replace(skip=False))
+    assert params_shown(at)[1] == expected(spec)
+    assert at.query_params["skip"] == "0"
+    assert not at.exception
+
+
+def test_stage_table_matches_explorer():
+    at = fresh_app()
+    widget(at, "w_preset").select("resnet20").run()
+    frame = at.dataframe[0].value
+    want = stage_table(PRESETS["resnet20"]).to_frame()
+    assert list(frame["params"]) == list(want["params"])
+    assert list(frame["mult-adds"]) == list(want["mult-adds"])
+
+
+def test_bad_config_shows_error_and_keeps_working():
+    at = fresh_app()
+    widget(at, "w_layers").input("2,x").run()
+    assert not at.exception
+    assert at.error and "whole numbers" in at.error[0].value
+    assert params_shown(at)[0] == expected(PRESETS["resnet18"])  # last valid net still shown
+
+    widget(at, "w_layers").input("1,1").run()  # a valid change clears the error
+    assert not at.error
+    widget(at, "w_image_size").set_value(4).run()  # total stride is 8
+    assert not at.exception
+    assert any("too small" in e.value for e in at.error)
+
+    widget(at, "w_image_size").set_value(64).run()
+    assert not at.error
+    assert params_shown(at)[0] == expected(NetSpec(layers=(1, 1), image_size=64))
+
+
+def test_url_restores_the_same_network():
+    spec = NetSpec(block="bottleneck", layers=(1, 2), base_width=32, skip=False, shortcut="C",
+                   stem="cifar", image_size=32, num_classes=10)
+    at = fresh_app(spec.to_query())
+    assert not at.exception
+    assert params_shown(at)[0] == expected(spec)
+    assert widget(at, "w_layers").value == "1,2"
+    assert widget(at, "w_skip").value is False
+
+
+@pytest.mark.parametrize("query", [
+    {"layers": "2,x"}, {"image_size": "1e9"}, {"block": "transformer"}, {"skip": "maybe"},
+    {"layers": "10000"}, {"seed": "-3"},
+])
+def test_garbage_url_shows_error_and_default(query):
+    at = fresh_app(query)
+    assert not at.exception
+    assert at.error and "not valid" in at.error[0].value
+    assert params_shown(at)[0] == expected(PRESETS["resnet18"])

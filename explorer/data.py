@@ -28,9 +28,10 @@ SPLITS = ("train", "val", "test")
 MEAN = (0.4979, 0.5019, 0.4996)
 STD = (0.2896, 0.2892, 0.2886)
 
-RADIUS = (0.3, 0.55)  # object radius, in half-image units
-LINES, BLOBS = 3, 6  # most distractors of each kind per image
+RADIUS = (0.4, 0.7)  # object radius, in half-image units
+LINES, BLOBS = 2, 4  # most distractors of each kind per image
 NOISE_STD = 0.04
+TEXTURE = 0.1  # amplitude of each of the two background gratings
 
 # Unit-frame polygons (a vertex list per class; the round classes are SDF formulas below).
 _SQUARE = [(-0.72, -0.72), (0.72, -0.72), (0.72, 0.72), (-0.72, 0.72)]
@@ -143,7 +144,7 @@ def render(params: dict[str, torch.Tensor], size: int) -> tuple[torch.Tensor, to
     freq = 1 + 4 * g[:, :, 0]
     proj = (grid[None, None, :, :, 0] * direction.cos()[..., None, None]
             + grid[None, None, :, :, 1] * direction.sin()[..., None, None])
-    texture = (0.15 * g[:, :, 3, None, None]
+    texture = (TEXTURE * g[:, :, 3, None, None]
                * torch.sin(math.pi * freq[..., None, None] * proj + 2 * math.pi * g[:, :, 2, None, None]))
     image = params["background"][:, :, None, None] + texture.sum(1)[:, None]
     for k in range(LINES):

@@ -103,7 +103,7 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
             f"{max_pixels / 1e6:.0f} megapixels."
         ) from None
     except _DECODE_ERRORS:
-        raise ValueError("The image file is damaged and cannot be read.") from None
+        raise ValueError("The image file is damaged or truncated and cannot be decoded.") from None
     width, height = image.size
     if width * height > max_pixels:
         raise ValueError(

@@ -1,0 +1,85 @@
+"""gradient_flow vs two bare forward+backward passes of the same two models, in one run.
+
+    OMP_NUM_THREADS=2 python bench/bench_gradflow.py                 # resnet50, 224 px, batch 8, CPU
+    python bench/bench_gradflow.py --device cuda --repeats 5
+
+The goal is gradient_flow ≤ 1.1× the bare passes. gradient_flow also builds its two models, so the
+ratio is printed both against the bare passes and against building + the bare passes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from explorer import build, preset  # noqa: E402
+from explorer.gradflow import gradient_flow, random_batch  # noqa: E402
+
+
+def sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def timed(fn, device: str) -> float:
+    sync(device)
+    start = time.perf_counter()
+    fn()
+    sync(device)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="resnet50")
+    parser.add_argument("--image-size", type=int, default=224)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--repeats", type=int, default=1, help="timed rounds; medians reported")
+    args = parser.parse_args()
+    spec = preset(args.preset).replace(image_size=args.image_size)
+    x, y = random_batch(spec, args.batch, seed=0)
+    x, y = x.to(args.device), y.to(args.device)
+
+    models = []
+
+    def build_both() -> None:
+        models[:] = [build(spec.replace(skip=s), seed=0, device=args.device) for s in (True, False)]
+
+    def bare() -> None:
+        for model in models:
+            model.zero_grad(set_to_none=True)
+            F.cross_entropy(model(x), y).backward()
+
+    def flow() -> None:
+        gradient_flow(spec, seed=0, device=args.device, inputs=x, targets=y)
+
+    build_s = timed(build_both, args.device)
+    bare()  # warm-up: allocator, kernels, thread pool
+    bare_s, flow_s = [], []
+    for _ in range(args.repeats):
+        bare_s.append(timed(bare, args.device))
+        flow_s.append(timed(flow, args.device))
+    b, f = statistics.median(bare_s), statistics.median(flow_s)
+    threads = os.environ.get("OMP_NUM_THREADS", "unset")
+    print(f"{args.preset} @ {args.image_size}px, batch {args.batch}, {args.device}, "
+          f"torch threads {torch.get_num_threads()} (OMP_NUM_THREADS={threads}), "
+          f"{args.repeats} round(s)")
+    print(f"build both models          {build_s:8.3f} s")
+    print(f"bare fwd+bwd, both models  {b:8.3f} s   {bare_s}")
+    print(f"gradient_flow (builds too) {f:8.3f} s   {flow_s}")
+    print(f"ratio gradient_flow / bare passes           {f / b:.3f}")
+    print(f"ratio gradient_flow / (build + bare passes) {f / (build_s + b):.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -8,9 +8,7 @@ from pages.widgets import sidebar  # noqa: E402  (set_page_config must come firs
 
 PAGES = [
     st.Page("pages/views/architecture.py", title="Architecture", icon="🏗️", default=True),
-
-
-
+    st.Page("pages/views/gradient_flow.py", title="Gradient flow", icon="📉"),
 ]
 
 navigation = st.navigation(PAGES)

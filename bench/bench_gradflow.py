@@ -1,10 +1,12 @@
 """gradient_flow vs two bare forward+backward passes of the same two models, in one run.
 
-    OMP_NUM_THREADS=2 python bench/bench_gradflow.py                 # resnet50, 224 px, batch 8, CPU
+    OMP_NUM_THREADS=2 python bench/bench_gradflow.py          # resnet50, 224 px, batch 8, CPU
     python bench/bench_gradflow.py --device cuda --repeats 5
 
-The goal is gradient_flow ≤ 1.1× the bare passes. gradient_flow also builds its two models, so the
-ratio is printed both against the bare passes and against building + the bare passes.
+The goal is gradient_flow ≤ 1.1× the bare passes. gradient_flow also builds the residual model
+(the plain twin shares its tensors), so the ratio is printed against the bare passes and against
+building both models + the bare passes. Wall and process-CPU time are both printed: on a shared
+machine the CPU time is the steadier figure.
 """
 
 from __future__ import annotations
@@ -30,12 +32,13 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def timed(fn, device: str) -> float:
+def timed(fn, device: str) -> tuple[float, float]:
+    """(wall seconds, process CPU seconds): CPU time is steadier on a shared machine."""
     sync(device)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     fn()
     sync(device)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def main() -> None:
@@ -66,20 +69,20 @@ def main() -> None:
     build_s = timed(build_both, args.device)
     bare()  # warm-up: allocator, kernels, thread pool
     bare_s, flow_s = [], []
-    for _ in range(args.repeats):
+    for _ in range(args.repeats):  # interleaved, so that load changes hit both alike
         bare_s.append(timed(bare, args.device))
         flow_s.append(timed(flow, args.device))
-    b, f = statistics.median(bare_s), statistics.median(flow_s)
     threads = os.environ.get("OMP_NUM_THREADS", "unset")
     print(f"{args.preset} @ {args.image_size}px, batch {args.batch}, {args.device}, "
           f"torch threads {torch.get_num_threads()} (OMP_NUM_THREADS={threads}), "
-          f"{args.repeats} round(s)")
-    print(f"build both models          {build_s:8.3f} s")
-    print(f"bare fwd+bwd, both models  {b:8.3f} s   {bare_s}")
-    print(f"gradient_flow (builds too) {f:8.3f} s   {flow_s}")
-    print(f"ratio gradient_flow / bare passes           {f / b:.3f}")
-    print(f"ratio gradient_flow / (build + bare passes) {f / (build_s + b):.3f}")
-
+          f"{args.repeats} round(s); medians")
+    for i, clock in enumerate(("wall", "CPU")):
+        b = statistics.median(t[i] for t in bare_s)
+        f = statistics.median(t[i] for t in flow_s)
+        print(f"[{clock}] build both {build_s[i]:.3f} s, bare fwd+bwd of both {b:.3f} s, "
+              f"gradient_flow {f:.3f} s (all rounds: {[round(t[i], 3) for t in flow_s]})")
+        print(f"[{clock}] ratio gradient_flow / bare passes           {f / b:.3f}")
+        print(f"[{clock}] ratio gradient_flow / (build + bare passes) {f / (build_s[i] + b):.3f}")
 
 if __name__ == "__main__":
     main()

@@ -14,7 +14,7 @@ import os
 import pickle
 import tempfile
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -43,7 +43,7 @@ class CheckpointReport:
     missing: tuple[str, ...] = ()
     unexpected: tuple[str, ...] = ()
     mismatched: tuple[tuple[str, tuple[int, ...], tuple[int, ...]], ...] = ()
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -244,7 +244,9 @@ def _atomic_write(target: Path, write) -> None:
             os.remove(tmp)
 
 
-def load_saved(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[ResNet, NetSpec]:
+def load_saved(
+    path: str | os.PathLike, device: str | torch.device = "cpu"
+) -> tuple[ResNet, NetSpec]:
     """Rebuild a network saved by `save_checkpoint`.
 
     Returns:

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Sequence
 
+from . import train_cli
 from .spec import NetSpec, preset
 from .tables import stage_table
 
@@ -44,6 +45,7 @@ def make_parser() -> argparse.ArgumentParser:
                          default=None)
     summary.add_argument("--batch-size", type=int, default=1)
     summary.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    train_cli.add_parser(commands)
     return parser
 
 
@@ -60,6 +62,8 @@ def spec_from_args(args: argparse.Namespace) -> NetSpec:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
+    if args.command == "train":
+        return train_cli.run(args)
     try:
         spec = spec_from_args(args)
         table = stage_table(spec, args.batch_size)

@@ -28,10 +28,10 @@ SPLITS = ("train", "val", "test")
 MEAN = (0.4979, 0.5019, 0.4996)
 STD = (0.2896, 0.2892, 0.2886)
 
-RADIUS = (0.4, 0.7)  # object radius, in half-image units
-LINES, BLOBS = 2, 4  # most distractors of each kind per image
+RADIUS = (0.45, 0.75)  # object radius, in half-image units
+LINES, BLOBS = 2, 3  # most distractors of each kind per image
 NOISE_STD = 0.04
-TEXTURE = 0.1  # amplitude of each of the two background gratings
+TEXTURE = 0.08  # amplitude of each of the two background gratings
 
 # Unit-frame polygons (a vertex list per class; the round classes are SDF formulas below).
 _SQUARE = [(-0.72, -0.72), (0.72, -0.72), (0.72, 0.72), (-0.72, 0.72)]

@@ -119,10 +119,10 @@ class GradientFlow:
 
 
 def format_ratio(x: float) -> str:
-    """``4.2×10^4`` / ``3.1×10^-5`` for far-from-1 ratios, three digits (``10.8``) otherwise."""
+    """``4.2×10^4`` / ``3.1×10^-5`` far from 1, three significant digits (``10.8``) otherwise."""
     if not math.isfinite(x):
         return "∞" if x > 0 else "undefined"
-    if 0.1 <= x < 1000:
+    if x == 0 or 0.1 <= abs(x) < 1000:
         return f"{x:.3g}"
     mantissa, exponent = f"{x:.1e}".split("e")
     return f"{mantissa}×10^{int(exponent)}"
@@ -130,30 +130,37 @@ def format_ratio(x: float) -> str:
 
 def _conv1_sentence(plain: FlowResult, residual: FlowResult) -> str:
     p, r = plain.conv1_grad_norm, residual.conv1_grad_norm
-    values = f"(‖∂L/∂W‖ = {p:.3g} vs {r:.3g})"
+    values = f"(‖∂L/∂W‖ = {format_ratio(p)} vs {format_ratio(r)})"
     if not (math.isfinite(p) and math.isfinite(r)):
         return f"At conv1 the weight gradient is not finite in at least one variant {values}."
-    if r == 0:
-        both = "both variants" if p == 0 else "the residual net"
-        return f"At conv1 the weight gradient is exactly zero in {both} {values}."
+    if p == 0 or r == 0:
+        which = "both variants" if p == r else "the plain twin" if p == 0 else "the residual net"
+        return f"At conv1 the weight gradient is exactly zero in {which} {values}."
     return (f"At conv1 the plain twin's weight-gradient norm is {format_ratio(p / r)} times "
             f"the residual net's {values}.")
 
 
 def _depth_sentence(plain: FlowResult, residual: FlowResult) -> str:
-    def extremes(res: FlowResult) -> tuple[LayerFlow, LayerFlow]:
+    def extremes(res: FlowResult) -> tuple[LayerFlow, LayerFlow] | None:
         # fc's output gradient is ∂L/∂logits, a property of the loss more than of the depth.
-        layers = [la for la in res.layers if la.kind != "head" and math.isfinite(la.output_grad_norm)]
+        layers = [la for la in res.layers
+                  if la.kind != "head" and math.isfinite(la.output_grad_norm)]
+        if not layers:
+            return None
         key = lambda layer: layer.output_grad_norm  # noqa: E731
         return max(layers, key=key), min(layers, key=key)
 
-    (p_hi, p_lo), (r_hi, r_lo) = extremes(plain), extremes(residual)
-    text = (f"Along depth, the plain twin's gradient w.r.t. layer outputs is largest at "
-            f"{p_hi.name} ({p_hi.output_grad_norm:.3g}) and smallest at {p_lo.name} "
-            f"({p_lo.output_grad_norm:.3g})")
+    plain_ends, residual_ends = extremes(plain), extremes(residual)
+    if plain_ends is None or residual_ends is None:
+        return "Some gradients w.r.t. layer outputs are not finite."
+    (p_hi, p_lo), (r_hi, r_lo) = plain_ends, residual_ends
+    text = (f"Along depth (conv1 to the last block), the plain twin's gradient w.r.t. layer "
+            f"outputs is largest at {p_hi.name} ({format_ratio(p_hi.output_grad_norm)}) and "
+            f"smallest at {p_lo.name} ({format_ratio(p_lo.output_grad_norm)})")
     if p_lo.output_grad_norm > 0 and r_lo.output_grad_norm > 0:
         p_spread = p_hi.output_grad_norm / p_lo.output_grad_norm
         r_spread = r_hi.output_grad_norm / r_lo.output_grad_norm
         text += (f", a {format_ratio(p_spread)}-fold spread; the residual net's spans "
-                 f"{format_ratio(r_spread)}-fold (largest at {r_hi.name}, smallest at {r_lo.name})")
+                 f"{format_ratio(r_spread)}-fold (largest at {r_hi.name}, smallest at "
+                 f"{r_lo.name})")
     return text + "."

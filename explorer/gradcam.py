@@ -9,6 +9,7 @@ forward plus a backward that stops at the chosen layer.
 
 from __future__ import annotations
 
+import operator
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from typing import Iterator, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from captum.attr import LayerGradCam
+from captum.attr import IntegratedGradients, LayerGradCam, Occlusion
 from PIL import Image
 from torch import nn
 
@@ -50,7 +51,8 @@ def cam_layers(model: nn.Module) -> list[str]:
     """Names Grad-CAM can use: every non-empty stage (``layer2``) and block (``layer2.0``)."""
     return [
         name for name, module in model.named_modules()
-        if _LAYER_NAME.fullmatch(name) and not (isinstance(module, nn.Sequential) and len(module) == 0)
+        if _LAYER_NAME.fullmatch(name)
+        and not (isinstance(module, nn.Sequential) and len(module) == 0)
     ]
 
 
@@ -104,6 +106,8 @@ def grad_cam(
         A `CamResult`.
     """
     module = get_layer(model, layer)
+    if top_k < 1:
+        raise ValueError(f"top_k must be at least 1, got {top_k}.")
     if x.dim() != 4 or x.shape[0] != 1:
         raise ValueError(f"Grad-CAM takes one image shaped (1, C, H, W), got {tuple(x.shape)}.")
     recorded: list[torch.Tensor] = []
@@ -120,23 +124,32 @@ def grad_cam(
     with pristine(model):
         raw = LayerGradCam(forward, module).attribute(x.detach())
     logits = recorded[-1]
+    chosen = int(logits.argmax(1)) if target is None else operator.index(target)
+    return _result(raw, tuple(x.shape[-2:]), layer, chosen, logits, top_k)
+
+
+def _result(raw: torch.Tensor, size: tuple[int, int], layer: str, target: int,
+            logits: torch.Tensor, top_k: int) -> CamResult:
     probs = torch.softmax(logits.float(), dim=1)[0]
     top = torch.topk(probs, min(top_k, probs.numel()))
-    chosen = int(logits.argmax(1)) if target is None else int(target)
     return CamResult(
-        heatmap=upsample_cam(raw, tuple(x.shape[-2:]))[0, 0].detach(),
+        heatmap=upsample_cam(raw, size)[0, 0].detach(),
         raw=raw[0, 0].detach(),
         layer=layer,
-        target=chosen,
+        target=target,
         top_classes=tuple(int(i) for i in top.indices),
         top_probs=tuple(float(p) for p in top.values),
     )
 
 
 def _checked(target: int, num_classes: int) -> torch.Tensor:
-    if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < num_classes:
+    try:
+        value = None if isinstance(target, bool) else operator.index(target)
+    except TypeError:
+        value = None
+    if value is None or not 0 <= value < num_classes:
         raise ValueError(f"The target class must be a whole number from 0 to {num_classes - 1}.")
-    return torch.tensor([target])
+    return torch.tensor([value])
 
 
 def upsample_cam(raw: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -164,6 +177,53 @@ def grad_cam_grid(
         results.append(grad_cam(model, x, layer, target))
         target = results[0].target
     return results
+
+
+METHODS = ("grad_cam", "integrated_gradients", "occlusion")
+
+
+def attribute(
+    model: nn.Module,
+    x: torch.Tensor,
+    method: str = "integrated_gradients",
+    target: int | None = None,
+    layer: str = "layer4",
+    n_steps: int = 16,
+    window: int = 32,
+    stride: int = 16,
+) -> CamResult:
+    """Other captum attributions on the same side-effect-free path as `grad_cam`.
+
+    Args:
+        method: ``grad_cam``, ``integrated_gradients`` (from an all-zero baseline, ``n_steps``
+            forward+backward passes) or ``occlusion`` (a ``window`` square of zeros slid by
+            ``stride`` pixels: about ``(H / stride)²`` forward passes, batched 16 at a time).
+        target: class to explain; ``None`` explains the top prediction.
+        layer: used by ``grad_cam`` only.
+
+    Returns:
+        A `CamResult` whose ``raw`` is the input-resolution map summed over channels (signed)
+        and whose ``heatmap`` keeps the positive evidence, scaled to [0, 1]; ``layer`` is
+        ``"input"`` for the input-space methods.
+    """
+    if method == "grad_cam":
+        return grad_cam(model, x, layer, target)
+    if method not in METHODS:
+        raise ValueError(f"Unknown method {method!r}; choose one of {', '.join(METHODS)}.")
+    if x.dim() != 4 or x.shape[0] != 1:
+        raise ValueError(f"Attribution takes one image shaped (1, C, H, W), got {tuple(x.shape)}.")
+    x = x.detach()
+    with pristine(model):
+        with torch.no_grad():
+            logits = model(x)
+        chosen = int(logits.argmax(1)) if target is None else int(_checked(target, logits.shape[1]))
+        if method == "integrated_gradients":
+            maps = IntegratedGradients(model).attribute(x, target=chosen, n_steps=n_steps)
+        else:
+            maps = Occlusion(model).attribute(
+                x, target=chosen, sliding_window_shapes=(x.shape[1], window, window),
+                strides=(x.shape[1], stride, stride), perturbations_per_eval=16)
+    return _result(maps.sum(dim=1, keepdim=True), tuple(x.shape[-2:]), "input", chosen, logits, 5)
 
 
 def colormap(values: np.ndarray, name: str = "turbo") -> np.ndarray:

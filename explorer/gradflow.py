@@ -54,10 +54,11 @@ def gradient_flow(
 ) -> GradientFlow:
     """Measure gradient flow in ``spec``'s residual net and its plain twin.
 
-    Both variants are built with :func:`explorer.build` from the same seed, so they share every
-    weight they have in common (the plain twin only lacks the shortcut projections), and each gets
-    one forward and one backward pass of ``loss`` on the same batch, in train mode (BatchNorm uses
-    batch statistics, as at the start of training).
+    The residual net is built with :func:`explorer.build`; the plain twin (:func:`plain_twin`)
+    shares its tensors, so the two have the same weights in every layer they have in common (the
+    plain twin only lacks the shortcut projections), exactly as ``build(spec.replace(skip=False),
+    seed)`` would give. Each gets one forward and one backward pass of ``loss`` on the same batch,
+    in train mode (BatchNorm uses batch statistics, as at the start of training).
 
     The Fig. 7 quantity (He et al. 2015: std of each residual branch's response after its last
     norm layer, before the addition) is read in that same train-mode pass, not in eval mode as the
@@ -115,7 +116,16 @@ def measure_flow(
     """One forward and backward pass of ``model`` in train mode, measured layer by layer.
 
     The model is left as it was found: no hooks, no ``.grad``, its modules' train/eval flags and
-    its BatchNorm running statistics restored. ``variant`` defaults to the model's ``spec.skip``.
+    its BatchNorm running statistics restored. Not thread-safe on one model (hooks).
+
+    Args:
+        model: a :class:`ResNet` whose parameters all require grad.
+        inputs, targets: the batch, on the model's device (see :func:`gradient_flow`).
+        loss: ``cross_entropy`` or ``mse``.
+        variant: the label to record; default from ``model.spec.skip``.
+
+    Returns:
+        A :class:`FlowResult`.
     """
     groups = _layer_groups(model)
     out_norms: dict[str, torch.Tensor] = {}

@@ -59,8 +59,8 @@ def weight_grad_heatmap(
             hovertemplate="%{x} · %{y}<br>" + label + " = %{customdata:.3g}<extra>"
             + res.variant + "</extra>",
         ), row=1, col=col)
-    _titles(fig, "Weight-gradient norms by layer", f"colour: log10 {label}; blank: no such parameter, "
-            "or a zero or undefined value")
+    _titles(fig, "Weight-gradient norms by layer",
+            f"colour: log10 {label}; blank: no such parameter, or a zero or undefined value")
     fig.update_yaxes(autorange="reversed", row=1, col=1)
     return fig
 

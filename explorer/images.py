@@ -71,6 +71,7 @@ def load_image(
     """
     if not data:
         raise ValueError("The file is empty.")
+    data = bytes(data)  # a memoryview or bytearray from an upload widget works too
     if len(data) > max_bytes:
         raise ValueError(
             f"The file is {len(data) / 2**20:.1f} MB; images are limited to "

@@ -5,13 +5,15 @@ import math
 import numpy as np
 import pytest
 import torch
-from captum.attr import LayerAttribution, LayerGradCam
+from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, Occlusion
 from PIL import Image
 from torch import nn
 from torch.nn.modules import module as module_globals
 
 from explorer import NetSpec, build
-from explorer.gradcam import cam_layers, cam_overlay, colormap, grad_cam, grad_cam_grid
+from explorer.gradcam import (
+    attribute, cam_layers, cam_overlay, colormap, grad_cam, grad_cam_grid,
+)
 
 X = [[1.0, 2.0, 0.0], [0.0, 1.0, 3.0], [2.0, 0.0, 1.0]]
 KERNELS = [[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [-1.0, 0.0]]]
@@ -213,6 +215,47 @@ def test_grid_explains_one_class_at_every_stage(model, x):
         assert result.heatmap.shape == (32, 32)
     forced = grad_cam_grid(model, x, ["layer2.0", "layer1.0"], target=4)
     assert [r.target for r in forced] == [4, 4]
+
+
+# ---- other captum methods on the same path ---------------------------------------------
+@pytest.mark.parametrize("method", ["integrated_gradients", "occlusion"])
+def test_attribute_equals_captum(model, x, method):
+    model.train()
+    result = attribute(model, x, method, target=2, n_steps=8, window=8, stride=8)
+    assert model.training and hook_count(model) == 0
+    assert all(p.grad is None and p.requires_grad for p in model.parameters())
+
+    model.eval()
+    if method == "integrated_gradients":
+        reference = IntegratedGradients(model).attribute(x, target=2, n_steps=8)
+    else:
+        reference = Occlusion(model).attribute(
+            x, target=2, sliding_window_shapes=(3, 8, 8), strides=(3, 8, 8))
+    summed = reference.sum(dim=1)[0]
+    assert result.target == 2 and result.layer == "input"
+    torch.testing.assert_close(result.raw, summed, rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(result.heatmap, summed.clamp_min(0) / summed.max())
+
+
+def test_attribute_picks_the_top_class_and_rejects_unknown_methods(model, x):
+    model.eval()
+    with torch.no_grad():
+        top = int(model(x).argmax())
+    assert attribute(model, x, "integrated_gradients", n_steps=2).target == top
+    assert attribute(model, x, "grad_cam", layer="layer2").raw.shape == (16, 16)
+    with pytest.raises(ValueError, match="Unknown method"):
+        attribute(model, x, "lime")
+    with pytest.raises(ValueError, match="target class"):
+        attribute(model, x, "occlusion", target=-1)
+
+
+def test_numpy_and_tensor_targets_are_accepted(model, x):
+    assert grad_cam(model, x, "layer2", target=np.int64(3)).target == 3
+    assert grad_cam(model, x, "layer2", target=torch.tensor(4)).target == 4
+    with pytest.raises(ValueError, match="target class"):
+        grad_cam(model, x, "layer2", target=1.5)
+    with pytest.raises(ValueError, match="top_k"):
+        grad_cam(model, x, "layer2", top_k=0)
 
 
 # ---- colours ----------------------------------------------------------------------------

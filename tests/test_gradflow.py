@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from explorer import NetSpec, build, preset
 from explorer import gradflow as gradflow_module
 from explorer.gradflow import gradient_flow, measure_flow
+from explorer.reductions import l2_norm, std
 from explorer.gradflow_figures import (
     depth_sweep_figure,
     flow_figure,
@@ -201,13 +202,20 @@ def test_handed_model_is_left_as_found():
 def test_models_gradient_flow_builds_are_unhooked(monkeypatch):
     built = []
 
-    def spy(*args, **kwargs):
-        built.append(build(*args, **kwargs))
-        return built[-1]
+    def spy(make):
+        def wrapper(*args, **kwargs):
+            built.append(make(*args, **kwargs))
+            return built[-1]
+        return wrapper
 
-    monkeypatch.setattr(gradflow_module, "build", spy)
+    monkeypatch.setattr(gradflow_module, "build", spy(gradflow_module.build))
+    monkeypatch.setattr(gradflow_module, "plain_twin", spy(gradflow_module.plain_twin))
     gradient_flow(PROJECTION_SPEC, seed=SEED, batch_size=2)
     assert [m.spec.skip for m in built] == [True, False]
+    plain = dict(built[1].named_parameters())  # the twin shares the residual net's weights...
+    reference = dict(build(PROJECTION_SPEC.replace(skip=False), seed=SEED).named_parameters())
+    assert plain.keys() == reference.keys()
+    assert all(torch.equal(p, reference[name]) for name, p in plain.items())  # ...as build's
     assert all(_hook_free(m) for m in built)
     assert all(p.grad is None for m in built for p in m.parameters())
 
@@ -295,3 +303,13 @@ def test_figures_have_both_variants():
     assert len(fig.data) == 4 and fig.layout.yaxis.type == "log"
     assert {t.name for t in fig.data} == {"residual, norm=batch", "plain, norm=batch",
                                           "residual, norm=none", "plain, norm=none"}
+
+
+@pytest.mark.parametrize("scale, shift", [(1.0, 0.0), (1e25, 0.0), (1e-25, 0.0), (1.0, 1e4),
+                                          (3e-12, 0.0), (0.0, 0.0)])
+def test_norm_and_std_survive_exploding_and_vanishing_values(scale, shift):
+    gen = torch.Generator().manual_seed(0)
+    t = torch.randn(10_000, generator=gen) * scale + shift
+    exact = t.double()
+    assert l2_norm(t).item() == pytest.approx(exact.norm().item(), rel=1e-5, abs=0)
+    assert std(t).item() == pytest.approx(exact.std().item(), rel=1e-5, abs=0)

@@ -164,7 +164,7 @@ def saved_for_backward_bytes(spec: NetSpec, batch: int) -> int:
 
 
 # Measured on 72 small nets (every block x stem x skip x norm x shortcut), estimate / saved:
-# 1.24-1.70 with BatchNorm, 1.37-2.50 without norm layers (the estimate counts every layer's
+# 1.31-1.71 with BatchNorm, 1.56-2.54 without norm layers (the estimate counts every layer's
 # output; autograd keeps only those a backward needs, e.g. a ReLU keeps its output, not its
 # input). So the estimate is an upper bound, within these factors.
 BOUNDS = {"batch": 1.75, "none": 2.6}

@@ -1,0 +1,96 @@
+"""Where a model's weights come from: shipped checkpoints, torchvision, or a fresh seeded init.
+
+Shipped checkpoints live in ``checkpoints/<name>/`` (``model.safetensors``, ``spec.json``,
+``metrics.json``) and work offline. torchvision's pretrained ImageNet weights are downloaded into
+torch's hub cache only when a user asks, and only for the five ImageNet presets.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .checkpoints import SPEC_FILE, load_saved
+from .model import ResNet
+from .spec import PRESETS, NetSpec
+
+CHECKPOINT_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
+TORCHVISION_WEIGHTS = {"resnet18": "ResNet18", "resnet34": "ResNet34", "resnet50": "ResNet50",
+                       "resnet101": "ResNet101", "resnet152": "ResNet152"}
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """A checkpoint committed with the app."""
+
+    name: str
+    path: Path
+    spec: NetSpec
+    metrics: tuple[tuple[str, object], ...]  # metrics.json as sorted items (hashable)
+
+    @property
+    def accuracy(self) -> float | None:
+        value = dict(self.metrics).get("test_accuracy")
+        return float(value) if isinstance(value, (int, float)) else None
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_checkpoints() -> dict[str, Shipped]:
+    """Every shipped checkpoint by folder name (read once; the folder is part of the release)."""
+    found = {}
+    for spec_file in sorted(CHECKPOINT_DIR.glob(f"*/{SPEC_FILE}")):
+        folder = spec_file.parent
+        metrics_file = folder / "metrics.json"
+        metrics = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
+        found[folder.name] = Shipped(
+            folder.name, folder, NetSpec.from_json(spec_file.read_text()),
+            tuple(sorted((k, v) for k, v in metrics.items() if not isinstance(v, (dict, list)))),
+        )
+    return found
+
+
+def twin_of(name: str) -> str | None:
+    """The shipped checkpoint with the same architecture and the skips toggled, if any."""
+    spec = shipped_checkpoints()[name].spec
+    return next((other for other, ck in shipped_checkpoints().items()
+                 if ck.spec == spec.replace(skip=not spec.skip)), None)
+
+
+def load_shipped(name: str, device: str | torch.device = "cpu") -> tuple[ResNet, NetSpec]:
+    """A fresh model with a shipped checkpoint's weights, in eval mode."""
+    if name not in shipped_checkpoints():
+        known = ", ".join(shipped_checkpoints()) or "none"
+        raise ValueError(f"No shipped checkpoint called {name!r} (shipped: {known}).")
+    model, spec = load_saved(shipped_checkpoints()[name].path, device=device)
+    return model.eval(), spec
+
+
+def pretrained_torchvision(preset_name: str, device: str | torch.device = "cpu") -> ResNet:
+    """Our model of an ImageNet preset with torchvision's pretrained weights (downloads once).
+
+    Raises:
+        ValueError: for other presets, or when the weights are not cached and cannot be
+            downloaded (offline).
+    """
+    if preset_name not in TORCHVISION_WEIGHTS:
+        raise ValueError(f"torchvision has pretrained weights for {', '.join(TORCHVISION_WEIGHTS)}"
+                         f" only, not {preset_name!r}.")
+    from torchvision import models
+
+    from .model import build
+
+    weights = getattr(models, f"{TORCHVISION_WEIGHTS[preset_name]}_Weights").IMAGENET1K_V1
+    try:
+        state_dict = weights.get_state_dict(progress=False, check_hash=True)
+    except (OSError, RuntimeError) as exc:  # URLError is an OSError
+        raise ValueError(
+            f"Could not download torchvision's {preset_name} weights (is this server offline?): "
+            f"{exc}. The shipped checkpoints work offline."
+        ) from None
+    model = build(PRESETS[preset_name], device="cpu")
+    model.load_state_dict(state_dict, strict=True)
+    return model.to(device).eval()

@@ -1,0 +1,59 @@
+"""Images for the Grad-CAM page: the user's uploads and the bundled samples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+from PIL import Image
+
+from explorer.data import CLASSES, ShapesDataset
+from explorer.images import load_image
+from explorer.spec import NetSpec
+
+PHOTOS = Path(__file__).resolve().parents[2] / "samples"
+SHAPE_SAMPLES = 6
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def shape_samples(image_size: int, seed: int) -> list[tuple[str, bytes]]:
+    """A few held-out synthetic images as PNG bytes (cached: immutable)."""
+    data = ShapesDataset(SHAPE_SAMPLES, image_size=max(image_size, 32), seed=seed, split="test")
+    samples = []
+    for i in range(SHAPE_SAMPLES):
+        pixels = data.raw(i).permute(1, 2, 0).numpy()
+        label = CLASSES[int(data.labels([i])[0])]
+        buffer = Image.fromarray(pixels)
+        samples.append((f"shapes #{i} ({label})", _png(buffer)))
+    return samples
+
+
+def _png(image: Image.Image) -> bytes:
+    import io
+
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def pick_images(spec: NetSpec, seed: int) -> list[tuple[str, Image.Image]]:
+    """Draw the uploader and the sample picker; return ``(caption, RGB image)`` pairs."""
+    shapes = dict(shape_samples(spec.image_size, seed))
+    photos = {f"photo: {p.stem}": p for p in sorted(PHOTOS.glob("*.jpg"))}
+    default = list(shapes)[:2] if spec.num_classes == len(CLASSES) else list(photos)[:1]
+    cols = st.columns(2)
+    uploads = cols[0].file_uploader("Your images", type=UPLOAD_TYPES, accept_multiple_files=True,
+                                    key="cam_uploads") or []
+    chosen = cols[1].multiselect("Samples", [*shapes, *photos], default=default,
+                                 key="cam_samples")
+    images = []
+    for upload in uploads:
+        try:
+            images.append((upload.name[:60], load_image(upload.getvalue())))
+        except ValueError as exc:  # one bad file must not hide the others
+            st.error(f"{upload.name[:60]}: {exc}")
+    for name in chosen:
+        data = shapes[name] if name in shapes else photos[name].read_bytes()
+        images.append((name, load_image(data)))
+    return images

@@ -10,6 +10,7 @@ PAGES = [
     st.Page("pages/views/architecture.py", title="Architecture", icon=":material/account_tree:", default=True),
     st.Page("pages/views/gradient_flow.py", title="Gradient flow", icon=":material/show_chart:"),
     st.Page("pages/views/grad_cam.py", title="Grad-CAM", icon=":material/local_fire_department:"),
+    st.Page("pages/views/training.py", title="Training", icon=":material/model_training:"),
 ]
 
 navigation = st.navigation(PAGES)

@@ -54,10 +54,10 @@ def pytorch_grad_cam_runner(model, layer: str, x: torch.Tensor, target: int):
 
 
 def same_normalisation(raw: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Our raw map scaled as pytorch-grad-cam does (ReLU, min-max, then resize), to compare."""
-    cam = raw.clamp_min(0)
-    cam = (cam - cam.min()) / (cam.max() - cam.min() + 1e-7)
-    return F.interpolate(cam[None, None], size=size, mode="bilinear", align_corners=False)[0, 0]
+    """Our raw map scaled as pytorch-grad-cam does (ReLU, resize, min-max at full size)."""
+    cam = F.interpolate(raw.clamp_min(0)[None, None], size=size, mode="bilinear",
+                        align_corners=False)[0, 0]
+    return (cam - cam.min()) / (cam.max() - cam.min() + 1e-7)
 
 
 def main() -> None:

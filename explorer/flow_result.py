@@ -128,9 +128,13 @@ def format_ratio(x: float) -> str:
     return f"{mantissa}×10^{int(exponent)}"
 
 
+def _value(x: float) -> str:
+    return f"{x:.3g}" if x == 0 or 1e-3 <= abs(x) < 1e4 else format_ratio(x)
+
+
 def _conv1_sentence(plain: FlowResult, residual: FlowResult) -> str:
     p, r = plain.conv1_grad_norm, residual.conv1_grad_norm
-    values = f"(‖∂L/∂W‖ = {format_ratio(p)} vs {format_ratio(r)})"
+    values = f"(‖∂L/∂W‖ = {_value(p)} vs {_value(r)})"
     if not (math.isfinite(p) and math.isfinite(r)):
         return f"At conv1 the weight gradient is not finite in at least one variant {values}."
     if p == 0 or r == 0:
@@ -155,8 +159,8 @@ def _depth_sentence(plain: FlowResult, residual: FlowResult) -> str:
         return "Some gradients w.r.t. layer outputs are not finite."
     (p_hi, p_lo), (r_hi, r_lo) = plain_ends, residual_ends
     text = (f"Along depth (conv1 to the last block), the plain twin's gradient w.r.t. layer "
-            f"outputs is largest at {p_hi.name} ({format_ratio(p_hi.output_grad_norm)}) and "
-            f"smallest at {p_lo.name} ({format_ratio(p_lo.output_grad_norm)})")
+            f"outputs is largest at {p_hi.name} ({_value(p_hi.output_grad_norm)}) and "
+            f"smallest at {p_lo.name} ({_value(p_lo.output_grad_norm)})")
     if p_lo.output_grad_norm > 0 and r_lo.output_grad_norm > 0:
         p_spread = p_hi.output_grad_norm / p_lo.output_grad_norm
         r_spread = r_hi.output_grad_norm / r_lo.output_grad_norm

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -78,7 +79,7 @@ def command_line(args: argparse.Namespace) -> str:
         parts.append(f"--base-width {args.base_width}")
     if args.skip is not None:
         parts.append("--skip" if args.skip else "--no-skip")
-    parts += ["--twin"] * args.twin + [f"--out {args.out}"]
+    parts += ["--twin"] * args.twin + [f"--out {shlex.quote(str(args.out))}"]
     return " ".join(parts)
 
 
@@ -150,6 +151,7 @@ def _metrics(args, name, result, model, val_set, test_set, seconds) -> dict:
         "params": sum(p.numel() for p in model.parameters()),
         "test_accuracy": evaluate(model, test_set),
         "test_size": len(test_set),
+        "seed": args.seed,
         "test_split": f"{args.dataset} test split, seed {args.seed}",
         "check_accuracy": evaluate(model, check),
         "check_size": len(check),

@@ -1,4 +1,4 @@
-"""Refuse work that would not fit the device, before anything is allocated.
+"""Refuse work that would not fit the device, before anything is allocated; queue GPU work.
 
 The budget is a fraction of what is free right now (GPU memory, or the machine's available RAM),
 or a fixed number of GiB from the ``RESNET_EXPLORER_BUDGET_GB`` environment variable.
@@ -7,6 +7,7 @@ or a fixed number of GiB from the ``RESNET_EXPLORER_BUDGET_GB`` environment vari
 from __future__ import annotations
 
 import os
+import threading
 
 import torch
 
@@ -51,3 +52,22 @@ def check_fits(spec: NetSpec, batch_size: int, device: torch.device, training: b
             f"Use a smaller batch, image size or network."
         )
 
+
+GPU_SLOTS = 2  # concurrent heavy GPU jobs across all sessions; the rest wait their turn
+_gpu_gate = threading.BoundedSemaphore(GPU_SLOTS)
+
+
+class gate:
+    """Hold one of the few GPU slots for the duration of a heavy job (no-op on the CPU)."""
+
+    def __init__(self, device: str | torch.device) -> None:
+        self.on_gpu = torch.device(device).type == "cuda"
+
+    def __enter__(self) -> "gate":
+        if self.on_gpu:
+            _gpu_gate.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.on_gpu:
+            _gpu_gate.release()

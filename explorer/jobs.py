@@ -2,8 +2,8 @@
 
 A `TrainingJob` belongs to one session. It trains one or more labelled runs (each a spec and,
 optionally, its plain twin) in a daemon thread, appending every progress event to a list the UI
-polls. Heavy work on a GPU goes through `gate`, so concurrent sessions queue instead of running
-each other out of memory.
+polls. Work on a GPU holds `explorer.budget.gate`, so concurrent sessions queue instead of
+running each other out of memory.
 """
 
 from __future__ import annotations
@@ -13,31 +13,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-import torch
 from torch.utils.data import Dataset
 
+from .budget import gate
 from .train import ProgressEvent, TrainResult, train
 from .spec import NetSpec
-
-GPU_SLOTS = 1
-_gpu_gate = threading.BoundedSemaphore(GPU_SLOTS)
-
-
-class gate:
-    """Hold one of the few GPU slots for the duration of a heavy job (no-op on the CPU)."""
-
-    def __init__(self, device: str | torch.device) -> None:
-        self.on_gpu = torch.device(device).type == "cuda"
-
-    def __enter__(self) -> "gate":
-        if self.on_gpu:
-            _gpu_gate.acquire()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.on_gpu:
-            _gpu_gate.release()
-
 
 @dataclass(frozen=True)
 class RunEvent:

@@ -4,7 +4,7 @@ import streamlit as st
 
 from explorer import gradient_flow
 from explorer.batches import SOURCES, analysis_batch
-from explorer.budget import check_fits
+from explorer.budget import check_fits, gate
 from explorer.gradflow_figures import (depth_sweep_figure, flow_figure, response_std_figure,
                                        weight_grad_heatmap)
 from explorer.images import load_image
@@ -40,7 +40,9 @@ if source == "uploaded":
 def measure(spec, seed, batch_size, device, loss, source, image_bytes):
     images = [load_image(data) for data in image_bytes]
     inputs, targets = analysis_batch(spec, source, batch_size, seed, images)
-    return gradient_flow(spec, seed=seed, device=device, inputs=inputs, targets=targets, loss=loss)
+    with gate(device):
+        return gradient_flow(spec, seed=seed, device=device, inputs=inputs, targets=targets,
+                             loss=loss)
 
 
 with guard.user_errors("Gradient flow"):
@@ -92,11 +94,12 @@ with guard.user_errors("Depth sweep"):
     if run.button("Run depth sweep", type="primary", key="sw_run") and key not in sweeps:
         stop.button("Stop", key="sw_stop")  # clicking it reruns the page, which ends the sweep
         bar = st.progress(0.0, text="Starting…")
-        sweeps[key] = depth_sweep(
-            choice.spec.block, depths, norm=norms or ["batch"], image_size=int(sweep_size),
-            batch_size=int(sweep_batch), seed=choice.seed, device=choice.device,
-            on_progress=lambda done, total, msg: bar.progress(done / total, text=msg),
-        )
+        with gate(choice.device):
+            sweeps[key] = depth_sweep(
+                choice.spec.block, depths, norm=norms or ["batch"], image_size=int(sweep_size),
+                batch_size=int(sweep_batch), seed=choice.seed, device=choice.device,
+                on_progress=lambda done, total, msg: bar.progress(done / total, text=msg),
+            )
         bar.empty()
     if key in sweeps:
         frame = sweeps[key]

@@ -1,0 +1,41 @@
+"""The network diagram: what it collapses, which skips it marks, and how."""
+
+from explorer import PRESETS, NetSpec
+from explorer.diagram import PROJECTION_COLOR, diagram_nodes, network_diagram
+
+
+def test_resnet152_collapses_long_stages_and_expands_on_demand():
+    spec = PRESETS["resnet152"]
+    collapsed = diagram_nodes(spec)
+    # stem, (first block + "× n-1 more") per stage, head
+    assert len(collapsed) == 1 + 2 * 4 + 1
+    assert [n.repeats for n in collapsed if n.stage == 2] == [1, 35]
+    assert "× 35 more" in collapsed[6].label
+    expanded = diagram_nodes(spec, expand=True)
+    assert len(expanded) == 1 + sum(spec.layers) + 1
+
+
+def test_shortcut_kinds_follow_the_option():
+    b = [n.shortcut for n in diagram_nodes(PRESETS["resnet18"], expand=True) if n.shortcut]
+    # option B: a projection exactly where torchvision has `downsample` (first block of 2, 3, 4)
+    assert b == ["identity", "identity", "projection", "identity"] + ["projection", "identity"] * 2
+    a = [n.shortcut for n in diagram_nodes(PRESETS["resnet20"], expand=True) if n.shortcut]
+    assert a.count("pad") == 2 and a.count("projection") == 0
+    c = NetSpec(layers=(1, 1), shortcut="C", image_size=64)
+    assert all(n.shortcut == "projection" for n in diagram_nodes(c) if n.shortcut)
+
+
+def test_skip_off_draws_dashed_arcs_and_no_projection_labels():
+    fig = network_diagram(PRESETS["resnet18"].replace(skip=False))
+    arcs = [s for s in fig.layout.shapes if s.type == "path"]
+    assert len(arcs) == 8 and all(a.line.dash == "dash" for a in arcs)
+    assert not any(a.text == "1×1 proj" for a in fig.layout.annotations)
+    on = network_diagram(PRESETS["resnet18"])
+    colors = [s.line.color for s in on.layout.shapes if s.type == "path"]
+    assert colors.count(PROJECTION_COLOR) == 3
+
+
+def test_hover_text_carries_stage_output_shapes():
+    nodes = diagram_nodes(PRESETS["resnet50"])
+    assert "layer4.0 → 2048×7×7" in nodes[-3].hover
+    assert nodes[-1].hover == "head → 1000"

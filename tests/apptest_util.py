@@ -27,7 +27,7 @@ def metric_values(at: AppTest, label: str) -> list[str]:
 def widget(at: AppTest, key: str):
     """The widget with this key, whatever its type."""
     for group in (at.text_input, at.selectbox, at.number_input, at.toggle, at.checkbox,
-                  at.radio, at.slider, at.button):
+                  at.radio, at.slider, at.button, at.multiselect):
         for w in group:
             if w.key == key:
                 return w

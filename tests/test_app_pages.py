@@ -1,0 +1,84 @@
+"""AppTest of the analysis pages: they run, and show the numbers explorer computes."""
+
+import time
+
+import pytest
+
+from explorer import NetSpec, gradient_flow
+from explorer.flow_result import format_ratio
+
+from apptest_util import fresh_app, widget
+
+TINY = NetSpec(layers=(1, 1, 1), base_width=8, stem="cifar", shortcut="A", num_classes=10,
+               image_size=16)
+
+
+def open_page(page: str, spec: NetSpec = TINY):
+    at = fresh_app(spec.to_query())
+    at.switch_page(f"pages/views/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_gradient_flow_page_reports_explorers_numbers():
+    at = open_page("gradient_flow")
+    flow = gradient_flow(TINY, seed=0, batch_size=8)
+    assert at.info[0].value == flow.summary()
+    ratio = flow.plain.conv1_grad_norm / flow.residual.conv1_grad_norm
+    assert f"is {format_ratio(ratio)} times" in at.info[0].value
+    assert at.title[0].value == "Gradient flow"
+    assert widget(at, "w_layers").value == "1,1,1"  # the sidebar and its spec survive the switch
+
+
+def test_gradient_flow_norm_none_and_mse_change_the_result():
+    at = open_page("gradient_flow")
+    before = at.info[0].value
+    widget(at, "gf_norm").set_value("none").run()
+    assert not at.exception
+    after = at.info[0].value
+    assert after != before
+    assert after == gradient_flow(TINY.replace(norm="none"), seed=0, batch_size=8).summary()
+    widget(at, "gf_loss").select("mse").run()
+    assert at.info[0].value == gradient_flow(TINY.replace(norm="none"), seed=0, batch_size=8,
+                                             loss="mse").summary()
+
+
+def test_gradient_flow_depth_sweep_runs_and_bad_depths_are_explained():
+    at = open_page("gradient_flow")
+    widget(at, "sw_depths").input("8,14").run()
+    widget(at, "sw_norms").set_value(["batch"]).run()
+    widget(at, "sw_run").click().run()
+    assert not at.exception
+    frame = at.dataframe[0].value
+    assert list(frame["depth"]) == [8, 14]
+    widget(at, "sw_depths").input("9").run()
+    widget(at, "sw_run").click().run()
+    assert any("6n+2" in e.value for e in at.error)
+
+
+def test_grad_cam_page_with_random_weights_and_a_sample_photo():
+    at = open_page("grad_cam", TINY.replace(image_size=32))
+    widget(at, "cam_weights").select("random init of the sidebar's network").run()
+    assert not at.exception
+    assert at.multiselect(key="cam_samples").value  # a default sample is shown
+    assert any("random weights" in c.value for c in at.caption)
+    assert len(at.dataframe) >= 1  # top-5 table
+    assert len(at.get("image")) >= 1 + 3  # the overlay and one panel per stage
+
+
+def test_training_page_starts_polls_and_stops_a_run():
+    at = open_page("training")
+    widget(at, "train_n").set_value(256).run()
+    widget(at, "train_epochs").set_value(50).run()
+    widget(at, "train_start").click().run()
+    job = at.session_state["training_job"]
+    deadline = time.time() + 60
+    while not job.events and time.time() < deadline:
+        time.sleep(0.2)
+    assert job.running and job.events
+    job.stop()
+    job.wait(60)
+    assert not job.running and job.stopped and job.error is None
+    at.run()
+    assert not at.exception
+    assert any("stopped" in s.value for s in at.success)

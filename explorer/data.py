@@ -23,8 +23,8 @@ from torch.utils.data import Dataset
 
 CLASSES = ("circle", "square", "triangle", "cross", "star", "ring", "heart", "crescent")
 SPLITS = ("train", "val", "test")
-# Per-channel mean/std of ShapesDataset pixels in [0, 1], measured on 20 000 train images
-# (seed 0, 32 px) by `python -m explorer.data`; any size and seed give the same within 0.01.
+# Per-channel mean/std of pixels in [0, 1] over 20 000 train images (seed 0, 32 px), measured by
+# `python -m explorer.data`. Shipped checkpoints were trained with these: never change them.
 MEAN = (0.4982, 0.5013, 0.4997)
 STD = (0.2857, 0.2854, 0.2849)
 
@@ -33,16 +33,24 @@ LINES, BLOBS = 2, 3  # most distractors of each kind per image
 NOISE_STD = 0.04
 TEXTURE = 0.08  # amplitude of each of the two background gratings
 
-# Unit-frame polygons (a vertex list per class; the round classes are SDF formulas below).
+
+
+def _around(n: int, radii: tuple[float, ...]) -> list[tuple[float, float]]:
+    """``n`` vertices from the top, counter-clockwise, cycling through ``radii``."""
+    angles = [math.pi / 2 + k * 2 * math.pi / n for k in range(n)]
+    return [(radii[k % len(radii)] * math.cos(a), radii[k % len(radii)] * math.sin(a))
+            for k, a in enumerate(angles)]
+
+
+# Unit-frame polygons (the round classes are SDF formulas in `sdf_class`).
 _SQUARE = [(-0.72, -0.72), (0.72, -0.72), (0.72, 0.72), (-0.72, 0.72)]
-_TRIANGLE = [(math.cos(a), math.sin(a)) for a in (math.pi / 2 + k * 2 * math.pi / 3 for k in range(3))]
 _CROSS = [(0.3, 1), (-0.3, 1), (-0.3, 0.3), (-1, 0.3), (-1, -0.3), (-0.3, -0.3), (-0.3, -1),
           (0.3, -1), (0.3, -0.3), (1, -0.3), (1, 0.3), (0.3, 0.3)]
-_STAR = [((1.0 if k % 2 == 0 else 0.42) * math.cos(math.pi / 2 + k * math.pi / 5),
-          (1.0 if k % 2 == 0 else 0.42) * math.sin(math.pi / 2 + k * math.pi / 5)) for k in range(10)]
 _HEART = [(16 * math.sin(t) ** 3 / 17,
            -(13 * math.cos(t) - 5 * math.cos(2 * t) - 2 * math.cos(3 * t) - math.cos(4 * t)) / 17)
           for t in (k * 2 * math.pi / 40 for k in range(40))]
+_POLYGONS = {"square": _SQUARE, "triangle": _around(3, (1.0,)), "cross": _CROSS,
+             "star": _around(10, (1.0, 0.42)), "heart": _HEART}
 
 
 def item_seed(seed: int, split: str, index: int) -> int:
@@ -82,9 +90,7 @@ def sdf_class(p: torch.Tensor, label: int) -> torch.Tensor:
     if name == "crescent":
         bite = (p - torch.tensor([0.45, 0.0], dtype=p.dtype)).norm(dim=-1) - 0.75
         return torch.maximum(radius - 0.9, -bite)
-    polygons = {"square": _SQUARE, "triangle": _TRIANGLE, "cross": _CROSS, "star": _STAR,
-                "heart": _HEART}
-    return sdf_polygon(p, polygons[name])
+    return sdf_polygon(p, _POLYGONS[name])
 
 
 def _sdf_segment(p: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -129,44 +135,62 @@ def draw_params(seed: int, split: str, indices: list[int], size: int) -> dict[st
     }
 
 
-def _over(image: torch.Tensor, distance: torch.Tensor, colour: torch.Tensor, size: int) -> torch.Tensor:
-    """Composite a flat colour where ``distance`` <= 0, anti-aliased over one pixel."""
-    alpha = (0.5 - distance * size / 2).clamp(0, 1)[:, None]
+def _over(image: torch.Tensor, dist: torch.Tensor, colour: torch.Tensor, size: int) -> torch.Tensor:
+    """Composite a flat colour where ``dist`` <= 0, anti-aliased over one pixel."""
+    alpha = (0.5 - dist * size / 2).clamp(0, 1)[:, None]
     return image * (1 - alpha) + colour[:, :, None, None] * alpha
 
 
-def render(params: dict[str, torch.Tensor], size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Images ``(B, 3, S, S)`` uint8 and object masks ``(B, S, S)`` bool from ``draw_params``."""
-    grid = pixel_grid(size)
-    n = len(params["label"])
+def _background(params: dict[str, torch.Tensor], grid: torch.Tensor) -> torch.Tensor:
+    """A flat colour plus two sinusoidal gratings: ``(B, 3, S, S)``."""
     g = params["gratings"]
-    direction = g[:, :, 1] * math.pi
-    freq = 1 + 4 * g[:, :, 0]
+    direction, freq = g[:, :, 1] * math.pi, 1 + 4 * g[:, :, 0]
     proj = (grid[None, None, :, :, 0] * direction.cos()[..., None, None]
             + grid[None, None, :, :, 1] * direction.sin()[..., None, None])
-    texture = (TEXTURE * g[:, :, 3, None, None]
-               * torch.sin(math.pi * freq[..., None, None] * proj + 2 * math.pi * g[:, :, 2, None, None]))
-    image = params["background"][:, :, None, None] + texture.sum(1)[:, None]
+    phase = math.pi * freq[..., None, None] * proj + 2 * math.pi * g[:, :, 2, None, None]
+    texture = TEXTURE * g[:, :, 3, None, None] * torch.sin(phase)
+    return params["background"][:, :, None, None] + texture.sum(1)[:, None]
+
+
+def _clutter(image: torch.Tensor, params: dict[str, torch.Tensor], grid: torch.Tensor,
+             size: int) -> torch.Tensor:
+    """Thin line segments (each present with p=0.7) and small blobs (p=0.6)."""
     for k in range(LINES):
         line = params["lines"][:, k]
         a = line[:, 0:2] * 2 - 1
         b = a + (line[:, 2:4] * 2 - 1) * 0.8
         width = 0.03 + 0.04 * line[:, 4]
         dist = _sdf_segment(grid[None], a[:, None, None], b[:, None, None]) - width[:, None, None]
-        dist = torch.where(line[:, 8, None, None] < 0.7, dist, torch.inf)  # 70 % present
+        dist = torch.where(line[:, 8, None, None] < 0.7, dist, torch.inf)
         image = _over(image, dist, line[:, 5:8], size)
     for k in range(BLOBS):
         blob = params["blobs"][:, k]
-        dist = (grid[None] - (blob[:, None, None, 0:2] * 2 - 1)).norm(dim=-1) - (0.05 + 0.06 * blob[:, 2, None, None])
+        centre = blob[:, None, None, 0:2] * 2 - 1
+        dist = (grid[None] - centre).norm(dim=-1) - (0.05 + 0.06 * blob[:, 2, None, None])
         dist = torch.where(blob[:, 6, None, None] < 0.6, dist, torch.inf)
         image = _over(image, dist, blob[:, 3:6], size)
-    dist = torch.empty(n, size, size)
+    return image
+
+
+def _object_distance(params: dict[str, torch.Tensor], grid: torch.Tensor) -> torch.Tensor:
+    """Signed distance ``(B, S, S)`` from each pixel centre to the item's object."""
     cos, sin = params["angle"].cos()[:, None, None], params["angle"].sin()[:, None, None]
-    rel = (grid[None] - params["center"][:, None, None]) / params["radius"][:, None, None, None]
-    local = torch.stack([cos * rel[..., 0] + sin * rel[..., 1], -sin * rel[..., 0] + cos * rel[..., 1]], -1)
+    radius = params["radius"]
+    rel = (grid[None] - params["center"][:, None, None]) / radius[:, None, None, None]
+    local = torch.stack([cos * rel[..., 0] + sin * rel[..., 1],
+                         -sin * rel[..., 0] + cos * rel[..., 1]], -1)
+    dist = torch.empty(local.shape[:-1])
     for label in params["label"].unique().tolist():
         rows = params["label"] == label
-        dist[rows] = sdf_class(local[rows], label) * params["radius"][rows, None, None]
+        dist[rows] = sdf_class(local[rows], label) * radius[rows, None, None]
+    return dist
+
+
+def render(params: dict[str, torch.Tensor], size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images ``(B, 3, S, S)`` uint8 and object masks ``(B, S, S)`` bool from ``draw_params``."""
+    grid = pixel_grid(size)
+    image = _clutter(_background(params, grid), params, grid, size)
+    dist = _object_distance(params, grid)
     image = _over(image, dist, params["colour"], size) + params["noise"]
     pixels = (image.clamp(0, 1) * 255).round().to(torch.uint8)
     return pixels, dist <= 0
@@ -192,7 +216,7 @@ class ShapesDataset(Dataset):
 
     def __init__(self, n: int, image_size: int = 32, seed: int = 0, split: str = "train") -> None:
         if n < 1 or image_size < 8:
-            raise ValueError(f"Need n >= 1 and image_size >= 8, got n={n}, image_size={image_size}.")
+            raise ValueError(f"Need n >= 1 and image_size >= 8, got {n} and {image_size}.")
         item_seed(seed, split, 0)  # validates the split
         self.n, self.image_size, self.seed, self.split = n, image_size, seed, split
         self.classes = CLASSES
@@ -302,6 +326,5 @@ def torchvision_dataset(name: str, root: str | Path, train: bool = True, downloa
 
 
 if __name__ == "__main__":  # measures MEAN / STD
-    data = ShapesDataset(20_000, 32, seed=0)
-    pixels = data.get_batch(range(len(data)))[0] * data._std + data._mean
+    pixels = denormalize(ShapesDataset(20_000, 32, seed=0).get_batch(range(20_000))[0])
     print("MEAN", pixels.mean((0, 2, 3)).tolist(), "STD", pixels.std((0, 2, 3)).tolist())

@@ -74,9 +74,11 @@ with guard.user_errors("Gradient flow"):
 
 st.header("Depth sweep")
 st.markdown(
-    "The first conv's gradient norm for nets of growing depth (CIFAR-style stages), residual vs "
-    "plain, at initialisation. With BatchNorm the plain nets' early gradients *grow* with depth; "
-    "without any norm layer they shrink. Run it and see which your settings show."
+    "The first conv's gradient norm at initialisation for nets of growing depth (CIFAR-style "
+    "stages), residual vs plain, same seed. With BatchNorm the plain nets' first-layer "
+    "gradients grow by orders of magnitude with depth while the residual nets' grow slowly. "
+    "Without any norm layer the ratio flips, mostly because the *residual* nets' gradients now "
+    "grow while the plain nets' shrink only slowly. Run it and read the numbers."
 )
 cols = st.columns(4)
 depths_text = cols[0].text_input("Depths", "8,14,20,32,56", key="sw_depths",

@@ -34,12 +34,10 @@ NOISE_STD = 0.04
 TEXTURE = 0.08  # amplitude of each of the two background gratings
 
 
-
 def _around(n: int, radii: tuple[float, ...]) -> list[tuple[float, float]]:
     """``n`` vertices from the top, counter-clockwise, cycling through ``radii``."""
-    angles = [math.pi / 2 + k * 2 * math.pi / n for k in range(n)]
-    return [(radii[k % len(radii)] * math.cos(a), radii[k % len(radii)] * math.sin(a))
-            for k, a in enumerate(angles)]
+    angles = [(radii[k % len(radii)], math.pi / 2 + k * 2 * math.pi / n) for k in range(n)]
+    return [(r * math.cos(a), r * math.sin(a)) for r, a in angles]
 
 
 # Unit-frame polygons (the round classes are SDF formulas in `sdf_class`).
@@ -114,28 +112,24 @@ def draw_params(seed: int, split: str, indices: list[int], size: int) -> dict[st
         gen = torch.Generator().manual_seed(item_seed(seed, split, i))
         rows.append(torch.rand(40 + 9 * LINES + 7 * BLOBS, generator=gen))
         noise.append(torch.randn(3, size, size, generator=gen))
-    u = torch.stack(rows)
+    u = torch.stack(rows)  # slots 18-39 are unused, kept so that existing items never change
     radius = RADIUS[0] + (RADIUS[1] - RADIUS[0]) * u[:, 2]
     background = u[:, 4:7]
     # Each channel sits 0.3-0.7 away from the background's, so the object is never camouflaged.
     colour = (background + 0.3 + 0.4 * u[:, 7:10]) % 1.0
-    lines = u[:, 40:40 + 9 * LINES].reshape(len(u), LINES, 9)
-    blobs = u[:, 40 + 9 * LINES:].reshape(len(u), BLOBS, 7)
     return {
-        "label": torch.tensor([i % len(CLASSES) for i in indices]),
+        "label": torch.tensor([i % len(CLASSES) for i in indices]), "radius": radius,
         "center": (u[:, 0:2] * 2 - 1) * (1 - radius[:, None]),  # the object stays inside
-        "radius": radius,
-        "angle": u[:, 3] * 2 * math.pi,
-        "background": background,
-        "colour": colour,
+        "angle": u[:, 3] * 2 * math.pi, "background": background, "colour": colour,
         "gratings": u[:, 10:18].reshape(-1, 2, 4),  # frequency, direction, phase, amplitude
-        "lines": lines,
-        "blobs": blobs,
+        "lines": u[:, 40:40 + 9 * LINES].reshape(len(u), LINES, 9),
+        "blobs": u[:, 40 + 9 * LINES:].reshape(len(u), BLOBS, 7),
         "noise": torch.stack(noise) * NOISE_STD,
     }
 
 
-def _over(image: torch.Tensor, dist: torch.Tensor, colour: torch.Tensor, size: int) -> torch.Tensor:
+def _over(image: torch.Tensor, dist: torch.Tensor, colour: torch.Tensor, size: int
+          ) -> torch.Tensor:
     """Composite a flat colour where ``dist`` <= 0, anti-aliased over one pixel."""
     alpha = (0.5 - dist * size / 2).clamp(0, 1)[:, None]
     return image * (1 - alpha) + colour[:, :, None, None] * alpha
@@ -239,7 +233,8 @@ class ShapesDataset(Dataset):
                 self._masks[items[0]:items[-1] + 1] = masks
                 self._done[chunk] = True
 
-    def labels(self, indices: torch.Tensor | None = None) -> torch.Tensor:
+    def labels(self, indices=None) -> torch.Tensor:
+        """Labels of ``indices`` (default: all): ``index % len(CLASSES)``."""
         idx = torch.arange(self.n) if indices is None else torch.as_tensor(indices)
         return idx % len(CLASSES)
 
@@ -314,15 +309,11 @@ def torchvision_dataset(name: str, root: str | Path, train: bool = True, downloa
     try:
         return getattr(torchvision.datasets, cls_name)(
             str(root), train=train, download=download, transform=transforms.Compose(steps))
-    except RuntimeError as exc:
+    except (RuntimeError, OSError) as exc:  # OSError: URLError and friends (offline, disk full)
         if download:
             raise RuntimeError(f"Could not download {name} into {root}: {exc}") from exc
-        raise RuntimeError(
-            f"{name} is not in {root}. Pass download=True (needs internet) to fetch it, "
-            f"or use the synthetic 'shapes' dataset."
-        ) from exc
-    except OSError as exc:  # URLError and friends: no network, disk full
-        raise RuntimeError(f"Could not download {name} into {root}: {exc}") from exc
+        raise RuntimeError(f"{name} is not in {root}. Pass download=True (needs internet) to "
+                           f"fetch it, or use the synthetic 'shapes' dataset.") from exc
 
 
 if __name__ == "__main__":  # measures MEAN / STD

@@ -218,3 +218,22 @@ def _check_batch(spec: NetSpec, inputs: torch.Tensor, targets: torch.Tensor) -> 
         raise ValueError(f"'targets' must hold one class index per image ({inputs.shape[0]}).")
     if targets.dtype != torch.long or (targets < 0).any() or (targets >= spec.num_classes).any():
         raise ValueError(f"'targets' must be int64 class indices in [0, {spec.num_classes}).")
+
+
+def compare_models(
+    residual: ResNet, plain: ResNet, inputs: torch.Tensor, targets: torch.Tensor,
+    loss: LossName = "cross_entropy", seed: int = 0,
+) -> GradientFlow:
+    """Gradient flow of two models the caller already has, e.g. a trained net and its twin.
+
+    Unlike `gradient_flow`, the two need not share weights (trained twins start equal and then
+    diverge); both are left exactly as they were found (see `measure_flow`).
+    """
+    _check_batch(residual.spec, inputs, targets)
+    device = next(residual.parameters()).device
+    inputs, targets = inputs.detach().to(device), targets.detach().to(device)
+    return GradientFlow(
+        residual.spec, seed, int(inputs.shape[0]),
+        measure_flow(residual, inputs, targets, loss=loss, variant="residual"),
+        measure_flow(plain, inputs, targets, loss=loss, variant="plain"),
+    )

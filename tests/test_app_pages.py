@@ -82,3 +82,33 @@ def test_training_page_starts_polls_and_stops_a_run():
     at.run()
     assert not at.exception
     assert any("stopped" in s.value for s in at.success)
+
+
+def test_a_finished_run_is_handed_to_grad_cam_and_gradient_flow():
+    from explorer.batches import analysis_batch
+    from explorer.gradflow import compare_models
+
+    at = open_page("training")
+    widget(at, "train_n").set_value(128).run()
+    widget(at, "train_epochs").set_value(1).run()
+    widget(at, "train_start").click().run()
+    job = at.session_state["training_job"]
+    job.wait(120)
+    assert job.error is None and not job.stopped
+    at.run()
+    widget(at, "use_sidebar").click().run()
+    assert not at.exception
+    trained = at.session_state["trained_models"]
+    assert trained.model is job.results["sidebar"].models["residual"]
+
+    at.switch_page("pages/views/grad_cam.py").run()
+    widget(at, "cam_weights").select("trained in this session").run()
+    assert not at.exception
+    assert any("trained in this session" in c.value for c in at.caption)
+
+    at.switch_page("pages/views/gradient_flow.py").run()
+    widget(at, "gf_weights").set_value("trained in this session").run()
+    assert not at.exception
+    inputs, targets = analysis_batch(trained.spec, "random", 8, 0)
+    want = compare_models(trained.model, trained.twin, inputs, targets)
+    assert at.info[0].value == want.summary()

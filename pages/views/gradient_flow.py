@@ -3,6 +3,7 @@
 import streamlit as st
 
 from explorer import gradient_flow
+from explorer.gradflow import compare_models
 from explorer.batches import SOURCES, analysis_batch
 from explorer.budget import check_fits, gate
 from explorer.gradflow_figures import (depth_sweep_figure, flow_figure, response_std_figure,
@@ -23,6 +24,10 @@ st.markdown(
     "late ones; the sentence below reads the measured numbers for you."
 )
 
+trained = st.session_state.get("trained_models")
+use_trained = trained is not None and trained.twin is not None and st.radio(
+    "Weights", ["at initialisation (seeded)", "trained in this session"], horizontal=True,
+    key="gf_weights") == "trained in this session"
 cols = st.columns(4)
 batch_size = cols[0].number_input("Batch size", 1, 256, 8, key="gf_batch")
 loss = cols[1].selectbox("Loss", ["cross_entropy", "mse"], key="gf_loss")
@@ -45,13 +50,27 @@ def measure(spec, seed, batch_size, device, loss, source, image_bytes):
                              loss=loss)
 
 
+def measure_trained(batch_size, loss, source, uploads):
+    """The session's trained net and twin: its own models, so no global cache."""
+    residual, plain = (trained.model, trained.twin) if trained.spec.skip else \
+        (trained.twin, trained.model)
+    images = [load_image(f.getvalue()) for f in uploads]
+    inputs, targets = analysis_batch(trained.spec, source, batch_size, choice.seed, images)
+    return compare_models(residual, plain, inputs, targets, loss, choice.seed)
+
+
 with guard.user_errors("Gradient flow"):
-    spec = choice.spec.replace(norm=norm, zero_init_residual=False) if norm != choice.spec.norm \
-        else choice.spec
-    check_fits(spec, int(batch_size), choice.device)
-    with st.spinner(f"Forward and backward through both nets on {choice.device.type}…"):
-        flow = measure(spec, choice.seed, int(batch_size), str(choice.device), loss, source,
-                       tuple(f.getvalue() for f in uploads))
+    if use_trained:
+        st.caption(f"Measuring {trained.description}, and its twin: trained from identical "
+                   "initial weights, so their weights now differ.")
+        flow = measure_trained(int(batch_size), loss, source, uploads)
+    else:
+        spec = choice.spec.replace(norm=norm, zero_init_residual=False) \
+            if norm != choice.spec.norm else choice.spec
+        check_fits(spec, int(batch_size), choice.device)
+        with st.spinner(f"Forward and backward through both nets on {choice.device.type}…"):
+            flow = measure(spec, choice.seed, int(batch_size), str(choice.device), loss, source,
+                           tuple(f.getvalue() for f in uploads))
     st.info(flow.summary())
     along, weights, responses = st.tabs(["Along depth", "Weight gradients",
                                          "Branch responses (Fig. 7)"])

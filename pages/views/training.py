@@ -69,6 +69,7 @@ with guard.user_errors("Training"):
                           choice.seed, str(choice.device), twin=setup.twin).start()
         st.session_state.training_job = job
         st.session_state._was_running = True
+        st.rerun()  # redraw the controls disabled while the run goes on
 
 # Poll once a second only while a run is going; otherwise draw once.
 st.fragment(run_every=1.0 if job is not None and job.running else None)(live_view)()

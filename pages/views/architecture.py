@@ -12,6 +12,15 @@ from pages.widgets import state
 
 choice = state.current()
 spec = choice.spec
+# Text and figures depend only on the spec and batch: cache them (they are copied per session).
+cached_summary = st.cache_data(max_entries=64, show_spinner=False)(layer_summary)
+cached_diagram = st.cache_data(max_entries=64, show_spinner=False)(network_diagram)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def stage_charts(spec, batch):
+    table = stage_table(spec, batch)
+    return stage_bars(table), shape_flow(table)
 
 st.title("Architecture")
 st.markdown(
@@ -80,8 +89,9 @@ st.dataframe(frame, hide_index=True, width="stretch",
                             "mult-adds": st.column_config.NumberColumn(format="localized"),
                             "activation MB": st.column_config.NumberColumn(format="%.2f")})
 left, right = st.columns(2)
-left.plotly_chart(stage_bars(table), width="stretch")
-right.plotly_chart(shape_flow(table), width="stretch")
+bars, flow = stage_charts(spec, batch)
+left.plotly_chart(bars, width="stretch")
+right.plotly_chart(flow, width="stretch")
 
 st.subheader("Diagram")
 st.caption("Boxes are residual blocks (their convolutions); arcs are the skip connections that "
@@ -90,10 +100,10 @@ st.caption("Boxes are residual blocks (their convolutions); arcs are the skip co
            "for its output shape; drag to pan.")
 expand = st.toggle("Show every block", value=False, key="arch_expand",
                    help="Long stages are collapsed to their first block and the repeats.")
-st.plotly_chart(network_diagram(spec, expand=expand), width="stretch")
+st.plotly_chart(cached_diagram(spec, expand=expand), width="stretch")
 
 with st.expander("Per-layer summary (torchinfo)"):
-    summary_text = layer_summary(spec, batch)
+    summary_text = cached_summary(spec, batch)
     st.code(summary_text, language=None)
     st.download_button("Download summary (.txt)", summary_text, "summary.txt", "text/plain")
 

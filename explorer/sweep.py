@@ -156,3 +156,23 @@ def _row(norm: str, depth: int, spec: NetSpec, grads: dict[bool, float]) -> list
     residual, plain = grads.get(True, math.nan), grads.get(False, math.nan)
     ratio = plain / residual if residual else math.nan
     return [norm, depth, "-".join(map(str, spec.layers)), residual, plain, ratio]
+
+
+def sweep_summary(frame: pd.DataFrame) -> list[str]:
+    """One sentence per norm setting, read off a `depth_sweep` frame (no canned claims)."""
+    from .flow_result import format_ratio
+
+    lines = []
+    for norm, part in frame.groupby("norm", sort=False):
+        part = part.sort_values("depth").dropna(subset=["residual", "plain"])
+        if len(part) < 2:
+            continue
+        first, last = part.iloc[0], part.iloc[-1]
+        lines.append(
+            f"norm={norm}: from {first['depth']} to {last['depth']} layers the plain net's "
+            f"first-layer gradient changed {format_ratio(last['plain'] / first['plain'])}-fold "
+            f"and the residual net's {format_ratio(last['residual'] / first['residual'])}-fold; "
+            f"at {last['depth']} layers the plain one is {format_ratio(last['ratio'])} times "
+            f"the residual one."
+        )
+    return lines

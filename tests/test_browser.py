@@ -74,6 +74,12 @@ def test_gradient_flow_page(browser):
     page = open_page(browser, f"{browser.app_url}/gradient_flow{TINY_QUERY}")
     expect(page.get_by_text("At conv1 the plain twin").first).to_be_visible(timeout=60_000)
     expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    depths = page.locator("[data-testid='stTextInput']").filter(has_text="Depths").locator("input")
+    depths.fill("8,14,20")
+    depths.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Run depth sweep").click()
+    expect(page.get_by_text("norm=batch: from 8 to 20 layers")).to_be_visible(timeout=120_000)
     screenshot(page, "gradient-flow")
     page.context.close()
 

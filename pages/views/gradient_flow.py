@@ -9,7 +9,7 @@ from explorer.budget import check_fits, gate
 from explorer.gradflow_figures import (depth_sweep_figure, flow_figure, response_std_figure,
                                        weight_grad_heatmap)
 from explorer.images import load_image
-from explorer.sweep import depth_sweep
+from explorer.sweep import depth_sweep, sweep_summary
 from pages.widgets import guard, state
 
 choice = state.current()
@@ -124,6 +124,8 @@ with guard.user_errors("Depth sweep"):
         bar.empty()
     if key in sweeps:
         frame = sweeps[key]
+        for line in sweep_summary(frame):
+            st.markdown(f"- {line}")
         st.plotly_chart(depth_sweep_figure(frame), width="stretch")
         st.dataframe(frame, hide_index=True, width="stretch")
         st.download_button("Download the sweep (.csv)", frame.to_csv(index=False), "sweep.csv",

@@ -113,7 +113,8 @@ with guard.user_errors("Depth sweep"):
     sweeps = st.session_state.setdefault("sweeps", {})
     run, stop = st.columns([1, 5])
     if run.button("Run depth sweep", type="primary", key="sw_run") and key not in sweeps:
-        stop.button("Stop", key="sw_stop")  # clicking it reruns the page, which ends the sweep
+        stop_slot = stop.empty()
+        stop_slot.button("Stop", key="sw_stop")  # a click reruns the page, which ends the sweep
         bar = st.progress(0.0, text="Starting…")
         with gate(choice.device):
             sweeps[key] = depth_sweep(
@@ -122,6 +123,7 @@ with guard.user_errors("Depth sweep"):
                 on_progress=lambda done, total, msg: bar.progress(done / total, text=msg),
             )
         bar.empty()
+        stop_slot.empty()
     if key in sweeps:
         frame = sweeps[key]
         for line in sweep_summary(frame):

@@ -4,6 +4,7 @@
 """
 
 from .checkpoints import CheckpointReport, load_checkpoint, load_saved, save_checkpoint
+from .data import CLASSES, ShapesDataset
 from .flow_result import GradientFlow
 from .gradcam import CamResult, grad_cam, grad_cam_grid
 from .gradflow import gradient_flow
@@ -12,6 +13,7 @@ from .model import ResNet, build
 from .spec import PRESETS, NetSpec, preset
 from .sweep import depth_sweep
 from .tables import Estimate, StageRow, StageTable, estimate, layer_summary, stage_table
+from .train import TrainResult, evaluate, train
 
 __all__ = [
     "NetSpec", "PRESETS", "preset", "ResNet", "build",
@@ -19,4 +21,5 @@ __all__ = [
     "GradientFlow", "gradient_flow", "depth_sweep",
     "CamResult", "grad_cam", "grad_cam_grid", "load_image", "preprocess",
     "CheckpointReport", "load_checkpoint", "save_checkpoint", "load_saved",
+    "CLASSES", "ShapesDataset", "TrainResult", "train", "evaluate",
 ]

@@ -6,6 +6,7 @@ or a fixed number of GiB from the ``RESNET_EXPLORER_BUDGET_GB`` environment vari
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 
@@ -13,6 +14,7 @@ import torch
 
 from .spec import NetSpec
 from .tables import estimate
+from .units import format_bytes
 
 SAFE_FRACTION = 0.5
 GiB = 2**30
@@ -33,11 +35,22 @@ def budget_bytes(device: torch.device) -> int:
     """Bytes one job may use on ``device``."""
     configured = os.environ.get("RESNET_EXPLORER_BUDGET_GB")
     if configured:
-        return int(float(configured) * GiB)
+        return _configured_bytes(configured)
     if device.type == "cuda":
         free, _total = torch.cuda.mem_get_info(device)
         return int(free * SAFE_FRACTION)
     return int(_available_ram() * SAFE_FRACTION)
+
+
+def _configured_bytes(text: str) -> int:
+    try:
+        gib = float(text)
+    except ValueError:
+        gib = math.nan
+    if not (math.isfinite(gib) and gib > 0):  # "inf" would overflow int(), "nan" would raise
+        raise ValueError(f"RESNET_EXPLORER_BUDGET_GB must be a positive number of GiB, "
+                         f"got {text!r}.")
+    return int(gib * GiB)
 
 
 def check_fits(spec: NetSpec, batch_size: int, device: torch.device, training: bool = True) -> None:
@@ -47,8 +60,8 @@ def check_fits(spec: NetSpec, batch_size: int, device: torch.device, training: b
     allowed = budget_bytes(device)
     if need > allowed:
         raise ValueError(
-            f"This needs about {need / GiB:.2f} GiB on {device.type} (batch {batch_size}, "
-            f"{spec.image_size} px) but the budget is {allowed / GiB:.2f} GiB. "
+            f"This needs about {format_bytes(need)} on {device.type} (batch {batch_size}, "
+            f"{spec.image_size} px) but the budget is {format_bytes(allowed)}. "
             f"Use a smaller batch, image size or network."
         )
 

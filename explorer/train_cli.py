@@ -23,7 +23,8 @@ import torch
 from torch.utils.data import Dataset, Subset
 
 from .checkpoints import save_checkpoint
-from .data import CLASSES, TORCHVISION, ShapesDataset, torchvision_dataset
+from .data import CLASSES, ShapesDataset
+from .torchvision_data import TORCHVISION, torchvision_dataset
 from .devices import resolve_device
 from .spec import NetSpec, preset
 from .train import ProgressEvent, evaluate, train

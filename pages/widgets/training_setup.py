@@ -15,7 +15,8 @@ from torch.utils.data import Dataset, Subset
 
 from explorer import PRESETS
 from explorer.checkpoints import save_checkpoint
-from explorer.data import CLASSES, TORCHVISION, ShapesDataset, torchvision_dataset
+from explorer.data import CLASSES, ShapesDataset
+from explorer.torchvision_data import TORCHVISION, torchvision_dataset
 from explorer.jobs import TrainingJob
 from explorer.labels import dataset_classes
 from explorer.spec import NetSpec

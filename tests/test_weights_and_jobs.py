@@ -96,3 +96,17 @@ def test_gpu_gate_is_a_no_op_on_cpu_and_bounds_gpu_holders(monkeypatch):
     for t in threads:
         t.join(5)
     assert inside[0] == 0 and peak[0] == 2
+
+
+def test_shipped_checkpoints_pair_up_as_twins():
+    from explorer.weights import load_shipped, shipped_checkpoints, twin_of
+
+    shipped = shipped_checkpoints()
+    assert {"resnet20", "resnet20-plain"} <= shipped.keys()
+    assert twin_of("resnet20") == "resnet20-plain" and twin_of("resnet20-plain") == "resnet20"
+    assert shipped["resnet20"].spec.skip and not shipped["resnet20-plain"].spec.skip
+    assert shipped["resnet20"].accuracy == pytest.approx(0.9975)
+    model, spec = load_shipped("resnet20")
+    assert not model.training and spec == shipped["resnet20"].spec
+    with pytest.raises(ValueError, match="No shipped checkpoint"):
+        load_shipped("resnet9000")

@@ -112,3 +112,12 @@ def test_a_finished_run_is_handed_to_grad_cam_and_gradient_flow():
     inputs, targets = analysis_batch(trained.spec, "random", 8, 0)
     want = compare_models(trained.model, trained.twin, inputs, targets)
     assert at.info[0].value == want.summary()
+
+
+def test_grad_cam_page_shipped_default_and_other_captum_methods():
+    at = open_page("grad_cam", TINY.replace(image_size=32))
+    assert widget(at, "cam_weights").value == "shipped: resnet20"
+    assert any("resnet20" in c.value and "99.8%" in c.value for c in at.caption)
+    widget(at, "cam_methods").set_value(["integrated_gradients", "occlusion"]).run()
+    assert not at.exception
+    assert len(at.get("image")) >= 2 * (1 + 3 + 2)  # both twins: overlay, stages, two methods

@@ -5,10 +5,13 @@ import io
 import streamlit as st
 from PIL import Image
 
-from explorer.gradcam import cam_layers, cam_overlay, grad_cam, grad_cam_grid
+from explorer.budget import check_fits
+from explorer.gradcam import attribute, cam_layers, cam_overlay, grad_cam, grad_cam_grid
 from explorer.images import fit_image, preprocess
 from pages.widgets import guard, samples, state, weights_picker
 
+OTHER_METHODS = {"integrated_gradients": "Integrated Gradients",
+                 "occlusion": "Occlusion (slow)"}
 choice = state.current()
 
 st.title("Grad-CAM")
@@ -28,6 +31,8 @@ with guard.user_errors("Loading the weights"):
     st.caption(f"Using {weights.description}; network: {weights.spec.depth} layers, "
                f"{weights.spec.image_size} px input, {weights.spec.num_classes} classes, on "
                f"{choice.device.type}.")
+    # One image at a time: its forward and backward must fit (a 4096 px input is legal).
+    check_fits(weights.spec, 1, choice.device)
 
     images = samples.pick_images(weights.spec, choice.seed)
     if not images:
@@ -44,6 +49,10 @@ with guard.user_errors("Loading the weights"):
     target = None if target_label == "top prediction" else int(target_label.split(":")[0])
     alpha = cols[2].slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="cam_alpha")
     show_grid = st.toggle("Show every stage", value=True, key="cam_grid")
+    others = st.multiselect(
+        "Compare with other captum methods", list(OTHER_METHODS), format_func=OTHER_METHODS.get,
+        key="cam_methods", help="Input-space maps. Occlusion runs one forward pass per window "
+                                "position: slow for large images on a CPU.")
     show_twin = weights.twin is not None and st.toggle(
         "Side by side with the plain/residual twin", value=True, key="cam_twin")
 
@@ -66,6 +75,13 @@ with guard.user_errors("Loading the weights"):
             for col, panel in zip(st.columns(len(panels)), panels):
                 col.image(cam_overlay(seen, panel.heatmap, alpha).resize((128, 128)),
                           caption=panel.layer)
+        window = max(4, weights.spec.image_size // 8)
+        for col, method in zip(st.columns(max(len(others), 1)), others):
+            with st.spinner(f"{OTHER_METHODS[method]}…"):
+                other = attribute(model, x, method, result.target, window=window,
+                                  stride=max(2, window // 2))
+            col.image(cam_overlay(seen, other.heatmap, alpha).resize((128, 128)),
+                      caption=OTHER_METHODS[method])
 
     for caption, image in images:
         st.subheader(caption)

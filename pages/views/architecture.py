@@ -8,7 +8,7 @@ from explorer.diagram import network_diagram
 from explorer.figures import shape_flow, stage_bars
 from explorer.reference import reference_for
 from explorer.units import format_bytes, format_count
-from pages.widgets import state
+from pages.widgets import guard, state
 
 choice = state.current()
 spec = choice.spec
@@ -71,14 +71,12 @@ if reference is not None:
         line += f", {table.total_mult_adds / 1e9:.3f} G mult-adds at {spec.image_size} px"
     st.info(line + ".")
 
-try:
+with guard.user_errors("Could not build the network"):  # out-of-memory gets advice
     with st.spinner(f"Building the network on {choice.device.type}…"):
         model, seconds = state.session_model(choice)
     live_params = sum(p.numel() for p in model.parameters())
     st.caption(f"Built live on **{describe(choice.device)}** in {seconds * 1000:.0f} ms "
                f"(seed {choice.seed}); the live model has {live_params:,} parameters.")
-except (ValueError, RuntimeError) as exc:
-    st.error(f"Could not build the network: {exc}")
 
 st.subheader("Stages")
 st.caption("Each row is one stage: the shape it outputs for the whole batch, its parameters, "

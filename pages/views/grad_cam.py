@@ -55,6 +55,8 @@ with guard.user_errors("Loading the weights"):
                                 "position: slow for large images on a CPU.")
     show_twin = weights.twin is not None and st.toggle(
         "Side by side with the plain/residual twin", value=True, key="cam_twin")
+    if others:  # integrated gradients' 16 steps (occlusion's 16 windows) run as one batch
+        check_fits(weights.spec, 16, choice.device)
 
     def show(model, name: str, caption: str, image: Image.Image, x) -> None:
         result = grad_cam(model, x, layer, target)

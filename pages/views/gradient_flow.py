@@ -9,9 +9,10 @@ from explorer.budget import check_fits, gate
 from explorer.gradflow_figures import (depth_sweep_figure, flow_figure, response_std_figure,
                                        weight_grad_heatmap)
 from explorer.images import load_image
-from explorer.sweep import depth_sweep, sweep_summary
+from explorer.sweep import depth_sweep, sweep_spec, sweep_summary
 from pages.widgets import guard, state
 
+MAX_SWEEP_DEPTHS = 12
 choice = state.current()
 
 st.title("Gradient flow")
@@ -60,14 +61,16 @@ def measure_trained(batch_size, loss, source, uploads):
 
 
 with guard.user_errors("Gradient flow"):
+    batch = len(uploads) if source == "uploaded" else int(batch_size)  # uploads are the batch
     if use_trained:
+        check_fits(trained.spec, batch, choice.device)
         st.caption(f"Measuring {trained.description}, and its twin: trained from identical "
                    "initial weights, so their weights now differ.")
         flow = measure_trained(int(batch_size), loss, source, uploads)
     else:
         spec = choice.spec.replace(norm=norm, zero_init_residual=False) \
             if norm != choice.spec.norm else choice.spec
-        check_fits(spec, int(batch_size), choice.device)
+        check_fits(spec, batch, choice.device)
         with st.spinner(f"Forward and backward through both nets on {choice.device.type}…"):
             flow = measure(spec, choice.seed, int(batch_size), str(choice.device), loss, source,
                            tuple(f.getvalue() for f in uploads))
@@ -108,11 +111,16 @@ sweep_batch = cols[3].number_input("Batch", 2, 64, 8, key="sw_batch")
 
 with guard.user_errors("Depth sweep"):
     depths = guard.int_list("Depths", depths_text)
+    if len(depths) > MAX_SWEEP_DEPTHS:
+        raise ValueError(f"A sweep takes at most {MAX_SWEEP_DEPTHS} depths; got {len(depths)}.")
     key = (choice.spec.block, depths, tuple(norms), int(sweep_size), int(sweep_batch),
            choice.seed, str(choice.device))
     sweeps = st.session_state.setdefault("sweeps", {})
     run, stop = st.columns([1, 5])
     if run.button("Run depth sweep", type="primary", key="sw_run") and key not in sweeps:
+        for norm_name in norms or ["batch"]:  # the deepest net must fit before any is built
+            check_fits(sweep_spec(choice.spec.block, max(depths), norm=norm_name,
+                                  image_size=int(sweep_size)), int(sweep_batch), choice.device)
         stop_slot = stop.empty()
         stop_slot.button("Stop", key="sw_stop")  # a click reruns the page, which ends the sweep
         bar = st.progress(0.0, text="Starting…")

@@ -35,7 +35,7 @@ def live_view() -> None:
         if st.button("Stop", key="train_stop"):
             current.stop()
     elif current.error:
-        if "out of memory" in current.error.lower():
+        if guard.is_out_of_memory(current.error):
             st.error("Training ran out of memory. Try a smaller batch or image size.")
         else:
             st.error(f"Training failed: {current.error}")

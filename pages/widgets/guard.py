@@ -12,7 +12,8 @@ import torch
 log = logging.getLogger("resnet_explorer")
 
 
-def is_out_of_memory(exc: BaseException) -> bool:
+def is_out_of_memory(exc: BaseException | str) -> bool:
+    """True for torch's OutOfMemoryError, or a message from an allocator that ran out."""
     text = str(exc).lower()
     return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in text \
         or "can't allocate memory" in text

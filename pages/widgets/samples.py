@@ -37,6 +37,11 @@ def _png(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
+def _label(name: str) -> str:
+    """An upload's name as literal text: a markdown code span cannot hold links, images or HTML."""
+    return "`" + name[:60].replace("`", "'") + "`"
+
+
 def pick_images(spec: NetSpec, seed: int) -> list[tuple[str, Image.Image]]:
     """Draw the uploader and the sample picker; return ``(caption, RGB image)`` pairs."""
     shapes = dict(shape_samples(spec.image_size, seed))
@@ -49,10 +54,11 @@ def pick_images(spec: NetSpec, seed: int) -> list[tuple[str, Image.Image]]:
                                  key="cam_samples")
     images = []
     for upload in uploads:
+        label = _label(upload.name)
         try:
-            images.append((upload.name[:60], load_image(upload.getvalue())))
+            images.append((label, load_image(upload.getvalue())))
         except ValueError as exc:  # one bad file must not hide the others
-            st.error(f"{upload.name[:60]}: {exc}")
+            st.error(f"{label}: {exc}")
     for name in chosen:
         data = shapes[name] if name in shapes else photos[name].read_bytes()
         images.append((name, load_image(data)))

@@ -11,6 +11,7 @@ from explorer.spec import MAX_IMAGE_SIZE, MAX_IN_CHANNELS, MAX_CLASSES, MAX_WIDT
 from . import state
 
 CUSTOM = "custom"
+MAX_ERROR_CHARS = 300
 SHORTCUTS = {
     "A": "A · zero-padded identity (no parameters)",
     "B": "B · projection only where the shape changes",
@@ -122,7 +123,9 @@ def draw() -> state.Choice:
         choice = state.current()
         st.caption(f"Device: {describe(choice.device)}")
     if ss.spec_error:
-        st.error(ss.spec_error)
+        # The message may quote a pasted value (a URL can carry thousands of digits).
+        error = ss.spec_error
+        st.error(error if len(error) <= MAX_ERROR_CHARS else error[:MAX_ERROR_CHARS] + "…")
         st.caption(f"Still showing the last valid network ({choice.preset or 'custom'}).")
     state.sync_url(choice)
     return choice

@@ -8,6 +8,7 @@ import streamlit as st
 import torch
 
 from explorer import build
+from explorer.budget import check_fits
 from explorer.checkpoints import apply_checkpoint, load_checkpoint
 from explorer.labels import dataset_classes, guess_dataset
 from explorer.spec import NetSpec
@@ -65,6 +66,7 @@ def _uploaded(choice: state.Choice) -> Weights | None:
         return None
 
     def load() -> Weights:
+        check_fits(choice.spec, 1, choice.device)
         state_dict, report = load_checkpoint(upload.getvalue(), choice.spec, upload.name)
         if not report.ok:
             raise ValueError(f"The checkpoint does not fit the sidebar's network. {report.summary()}")
@@ -86,6 +88,7 @@ def _torchvision(choice: state.Choice) -> Weights:
 def _random(choice: state.Choice) -> Weights:
     def load() -> Weights:
         spec = choice.spec
+        check_fits(spec, 1, choice.device)
         model = build(spec, choice.seed, choice.device).eval()
         twin = None
         try:

@@ -95,7 +95,7 @@ def test_grad_cam_page_uploads_an_image(browser, tmp_path):
     page.locator("[data-testid='stFileUploader']").filter(has_text="Your images") \
         .locator("input[type='file']").set_input_files(str(picture))
     wait_idle(page)
-    expect(page.get_by_role("heading", name="`my red square.png`")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("heading", name="my red square.png")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("Overlay (.png)").first).to_be_visible()
     screenshot(page, "grad-cam")
     page.context.close()

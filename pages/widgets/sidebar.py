@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import PRESETS, NetSpec
-from explorer.devices import available_choices, describe, resolve_device
+from explorer.devices import available_choices, describe
 from explorer.spec import MAX_IMAGE_SIZE, MAX_IN_CHANNELS, MAX_CLASSES, MAX_WIDTH
 
-from . import state
+from . import guard, state
 
 CUSTOM = "custom"
 MAX_ERROR_CHARS = 300
@@ -38,14 +38,9 @@ def _widgets_from_spec(spec: NetSpec) -> None:
     ss.w_image_size, ss.w_zero_init = spec.image_size, spec.zero_init_residual
 
 
-def _parse_list(label: str, text: str) -> tuple[int, ...] | None:
-    parts = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
-    if not parts:
-        return None
-    try:
-        return tuple(int(p) for p in parts)
-    except ValueError:
-        raise ValueError(f"'{label}' must be whole numbers separated by commas, e.g. 2,2,2,2.")
+def _optional_list(label: str, text: str) -> tuple[int, ...] | None:
+    """Like `guard.int_list`, but an empty field means "not given"."""
+    return guard.int_list(label, text) if text.strip(" ,") else None
 
 
 def _on_preset() -> None:
@@ -59,11 +54,9 @@ def _on_preset() -> None:
 def _on_field() -> None:
     ss = st.session_state
     try:
-        layers = _parse_list("Blocks per stage", ss.w_layers)
-        if layers is None:
-            raise ValueError("'Blocks per stage' is empty: give at least one number, e.g. 2,2.")
+        layers = guard.int_list("Blocks per stage", ss.w_layers)
         spec = NetSpec(
-            block=ss.w_block, layers=layers, widths=_parse_list("Widths", ss.w_widths),
+            block=ss.w_block, layers=layers, widths=_optional_list("Widths", ss.w_widths),
             base_width=int(ss.w_base_width), stem=ss.w_stem, skip=bool(ss.w_skip),
             shortcut=ss.w_shortcut, stride_on=ss.w_stride_on, norm=ss.w_norm,
             in_channels=int(ss.w_in_channels), num_classes=int(ss.w_num_classes),

@@ -224,10 +224,16 @@ CHECKPOINTS = {
 def test_hostile_checkpoint_upload_shows_a_clear_message(ckpt_page, marker, case):
     name, make, words = CHECKPOINTS[case]
     data = hf.code_pickle(SPEC, marker) if make is None else make()
-    finish_run(ckpt_page)  # an upload during a run may be dropped when the run redraws
-    uploader(ckpt_page, "Checkpoint")[1].set_input_files(payload(name, data))
     alert = ckpt_page.locator(ERROR)
-    expect(alert).to_contain_text(words, timeout=60_000)
+    for attempt in (1, 2):  # an upload that lands while a run redraws can be dropped (seen in CI)
+        finish_run(ckpt_page)
+        uploader(ckpt_page, "Checkpoint")[1].set_input_files(payload(name, data))
+        try:
+            expect(alert).to_contain_text(words, timeout=30_000)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     expect(alert).to_contain_text("Loading the weights:")
     assert not marker.exists()  # the pickle's payload never ran on the server
     assert_healthy(ckpt_page)

@@ -1,8 +1,8 @@
 """Checkpoints: hostile uploads are refused without running anything; good ones round-trip."""
 
 import io
-import warnings
 
+import hostile_files
 import pytest
 import torch
 from safetensors.torch import save as safetensors_save
@@ -56,16 +56,8 @@ def test_pickled_module_is_refused(weights):
 
 
 def test_torchscript_archive_is_refused():
-    class Small(nn.Module):
-        def forward(self, x):
-            return x * 2
-
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():  # torch.jit is deprecated; the archive format is not
-        warnings.simplefilter("ignore")
-        torch.jit.save(torch.jit.script(Small()), buffer)
     with pytest.raises(ValueError, match="TorchScript"):
-        load_checkpoint(buffer.getvalue(), SPEC, "scripted.pt")
+        load_checkpoint(hostile_files.torchscript(), SPEC, "scripted.pt")
 
 
 def test_truncated_zip_is_refused(weights):

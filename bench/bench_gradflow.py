@@ -24,7 +24,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from explorer import build, preset  # noqa: E402
-from explorer.gradflow import gradient_flow, random_batch  # noqa: E402
+from explorer.analysis.gradflow import gradient_flow, random_batch  # noqa: E402
 
 
 def sync(device: str) -> None:

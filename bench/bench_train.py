@@ -1,4 +1,4 @@
-"""Benchmark: ``explorer.train`` throughput vs a bare PyTorch training loop.
+"""Benchmark: ``explorer.training.train`` throughput vs a bare PyTorch training loop.
 
 Run with ``OMP_NUM_THREADS=1 python bench/bench_train.py`` from the repository root
 (``--device cuda`` on a GPU: both loops then use the same autocast + channels_last).
@@ -24,8 +24,8 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from explorer import build, preset  # noqa: E402
-from explorer.data import CLASSES, ShapesDataset  # noqa: E402
-from explorer.train import _autocast, _to_device, train  # noqa: E402
+from explorer.training.shapes import CLASSES, ShapesDataset  # noqa: E402
+from explorer.training.train import _autocast, _to_device, train  # noqa: E402
 
 
 def bare_loop(spec, data, steps: int, batch: int, device: torch.device) -> float:
@@ -82,7 +82,7 @@ def main() -> None:
           f" {args.steps} steps x {args.rounds} rounds")
     print(f"bare loop        {statistics.median(bare):8.1f} img/s  (runs: "
           f"{', '.join(f'{v:.0f}' for v in bare)})")
-    print(f"explorer.train   {statistics.median(mine):8.1f} img/s  (runs: "
+    print(f"explorer.training.train   {statistics.median(mine):8.1f} img/s  (runs: "
           f"{', '.join(f'{v:.0f}' for v in mine)})")
     print(f"ratio train/bare {statistics.median(mine) / statistics.median(bare):8.3f}")
 

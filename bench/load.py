@@ -45,10 +45,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from explorer import NetSpec, build, gradient_flow, stage_table  # noqa: E402
-from explorer.flow_result import format_ratio  # noqa: E402
-from explorer.gradcam import cam_layers, grad_cam  # noqa: E402
-from explorer.images import load_image, preprocess  # noqa: E402
-from explorer.labels import dataset_classes, guess_dataset  # noqa: E402
+from explorer.analysis.flow_result import format_ratio  # noqa: E402
+from explorer.analysis.gradcam import cam_layers, grad_cam  # noqa: E402
+from explorer.io.images import load_image, preprocess  # noqa: E402
+from explorer.io.labels import dataset_classes, guess_dataset  # noqa: E402
 from explorer.units import format_count  # noqa: E402
 
 from browser_util import CHROMIUM, CHROMIUM_FLAGS, running_app  # noqa: E402

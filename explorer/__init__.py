@@ -3,17 +3,17 @@
     from explorer import NetSpec, PRESETS, build, stage_table, estimate
 """
 
-from .checkpoints import CheckpointReport, load_checkpoint, load_saved, save_checkpoint
-from .data import CLASSES, ShapesDataset
-from .flow_result import GradientFlow
-from .gradcam import CamResult, grad_cam, grad_cam_grid
-from .gradflow import gradient_flow
-from .images import load_image, preprocess
-from .model import ResNet, build
-from .spec import PRESETS, NetSpec, preset
-from .sweep import depth_sweep
-from .tables import Estimate, StageRow, StageTable, estimate, layer_summary, stage_table
-from .train import TrainResult, evaluate, train
+from explorer.io.checkpoints import CheckpointReport, load_checkpoint, load_saved, save_checkpoint
+from explorer.training.shapes import CLASSES, ShapesDataset
+from explorer.analysis.flow_result import GradientFlow
+from explorer.analysis.gradcam import CamResult, grad_cam, grad_cam_grid
+from explorer.analysis.gradflow import gradient_flow
+from explorer.io.images import load_image, preprocess
+from explorer.nets.model import ResNet, build
+from explorer.nets.spec import PRESETS, NetSpec, preset
+from explorer.analysis.sweep import depth_sweep
+from explorer.analysis.tables import Estimate, StageRow, StageTable, estimate, layer_summary, stage_table
+from explorer.training.train import TrainResult, evaluate, train
 
 __all__ = [
     "NetSpec", "PRESETS", "preset", "ResNet", "build",

@@ -12,9 +12,9 @@ import threading
 
 import torch
 
-from .spec import NetSpec
-from .tables import estimate
-from .units import format_bytes
+from explorer.nets.spec import NetSpec
+from explorer.analysis.tables import estimate
+from explorer.units import format_bytes
 
 SAFE_FRACTION = 0.5
 GiB = 2**30

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from explorer import NetSpec, gradient_flow
-from explorer.flow_result import format_ratio
+from explorer.analysis.flow_result import format_ratio
 
 from apptest_util import fresh_app, widget
 
@@ -85,8 +85,8 @@ def test_training_page_starts_polls_and_stops_a_run():
 
 
 def test_a_finished_run_is_handed_to_grad_cam_and_gradient_flow():
-    from explorer.batches import analysis_batch
-    from explorer.gradflow import compare_models
+    from explorer.analysis.batches import analysis_batch
+    from explorer.analysis.gradflow import compare_models
 
     at = open_page("training")
     widget(at, "train_n").set_value(128).run()

@@ -5,8 +5,8 @@ import torch
 from PIL import Image
 
 from explorer import PRESETS, NetSpec
-from explorer.batches import analysis_batch, fit_channels
-from explorer.data import ShapesDataset
+from explorer.analysis.batches import analysis_batch, fit_channels
+from explorer.training.shapes import ShapesDataset
 
 
 def test_fit_channels_by_hand():

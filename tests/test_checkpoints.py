@@ -9,7 +9,7 @@ from safetensors.torch import save as safetensors_save
 from torch import nn
 
 from explorer import NetSpec, build
-from explorer.checkpoints import (
+from explorer.io.checkpoints import (
     apply_checkpoint, load_checkpoint, load_saved, save_checkpoint, validate_state_dict,
 )
 

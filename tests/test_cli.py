@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import torchvision
 
-from explorer.cli import main
-from explorer.spec import preset
-from explorer.tables import stage_table
+from explorer.cli.main import main
+from explorer.nets.spec import preset
+from explorer.analysis.tables import stage_table
 
 ROOT = Path(__file__).resolve().parents[1]
 

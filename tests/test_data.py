@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.data import CLASSES, MEAN, STD, ShapesDataset, denormalize, sdf_polygon
-from explorer.torchvision_data import torchvision_dataset
+from explorer.training.shapes import CLASSES, MEAN, STD, ShapesDataset, denormalize, sdf_polygon
+from explorer.training.torchvision_data import torchvision_dataset
 
 
 def test_items_are_reproducible_by_seed_split_and_index():

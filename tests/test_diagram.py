@@ -1,7 +1,7 @@
 """The network diagram: what it collapses, which skips it marks, and how."""
 
 from explorer import PRESETS, NetSpec
-from explorer.diagram import PROJECTION_COLOR, diagram_nodes, network_diagram
+from explorer.figures.diagram import PROJECTION_COLOR, diagram_nodes, network_diagram
 
 
 def test_resnet152_collapses_long_stages_and_expands_on_demand():

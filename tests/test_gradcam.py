@@ -11,7 +11,7 @@ from torch import nn
 from torch.nn.modules import module as module_globals
 
 from explorer import NetSpec, build
-from explorer.gradcam import (
+from explorer.analysis.gradcam import (
     attribute, cam_layers, cam_overlay, colormap, grad_cam, grad_cam_grid,
 )
 
@@ -297,7 +297,7 @@ def test_class_names_come_from_torchvision():
     from torchvision.models import ResNet50_Weights
 
     from explorer import preset
-    from explorer.labels import CIFAR10, class_names
+    from explorer.io.labels import CIFAR10, class_names
 
     assert class_names("resnet50") == ResNet50_Weights.IMAGENET1K_V2.meta["categories"]
     assert class_names("d2l-resnet18") == FashionMNIST.classes
@@ -306,8 +306,8 @@ def test_class_names_come_from_torchvision():
 
 
 def test_class_names_for_shapes_custom_and_unknown_heads():
-    from explorer import data
-    from explorer.labels import class_names
+    from explorer.training import shapes as data
+    from explorer.io.labels import class_names
 
     shapes = NetSpec(layers=(1,), stem="cifar", image_size=32, num_classes=len(data.CLASSES))
     assert class_names(shapes) == list(data.CLASSES) == class_names("shapes")

@@ -1,4 +1,4 @@
-"""Gradient flow (explorer.gradflow / sweep / gradflow_figures) against plain torch autograd."""
+"""Gradient flow (explorer.analysis.gradflow / sweep / gradflow_figures) against plain torch autograd."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ import torch
 import torch.nn.functional as F
 
 from explorer import NetSpec, build, preset
-from explorer import gradflow as gradflow_module
-from explorer.gradflow import gradient_flow, measure_flow
-from explorer.reductions import l2_norm, std
-from explorer.gradflow_figures import (
+from explorer.analysis import gradflow as gradflow_module
+from explorer.analysis.gradflow import gradient_flow, measure_flow
+from explorer.analysis.reductions import l2_norm, std
+from explorer.figures.gradflow import (
     depth_sweep_figure,
     flow_figure,
     response_std_figure,
     weight_grad_heatmap,
 )
-from explorer.sweep import depth_sweep, sweep_spec
+from explorer.analysis.sweep import depth_sweep, sweep_spec
 
 SEED = 4
 PROJECTION_SPEC = NetSpec(  # option B: a projection shortcut where layer2 changes shape

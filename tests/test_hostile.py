@@ -22,8 +22,8 @@ from playwright.sync_api import expect, sync_playwright
 
 from explorer import PRESETS, NetSpec, estimate, stage_table
 from explorer.budget import GiB
-from explorer.checkpoints import load_checkpoint
-from explorer.images import load_image
+from explorer.io.checkpoints import load_checkpoint
+from explorer.io.images import load_image
 from explorer.units import format_count
 
 import hostile_files as hf

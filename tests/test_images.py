@@ -13,8 +13,8 @@ import torchvision.transforms as T
 from PIL import Image
 
 from explorer import NetSpec
-from explorer import data as shapes_data
-from explorer.images import (
+from explorer.training import shapes as shapes_data
+from explorer.io.images import (
     BACKGROUND, IMAGENET_MEAN, IMAGENET_STD, fit_image, load_image, preprocess,
 )
 

@@ -9,9 +9,9 @@ import torch
 import torchvision
 from torch import nn
 
-from explorer.blocks import ZeroPadShortcut
-from explorer.model import build
-from explorer.spec import NetSpec, preset
+from explorer.nets.blocks import ZeroPadShortcut
+from explorer.nets.model import build
+from explorer.nets.spec import NetSpec, preset
 
 
 def n_params(model: nn.Module) -> int:

@@ -9,9 +9,9 @@ the image on average. The bounds below leave a few points for platform noise.
 import pytest
 import torch
 
-from explorer.data import ShapesDataset
-from explorer.gradcam import grad_cam
-from explorer.weights import load_shipped
+from explorer.training.shapes import ShapesDataset
+from explorer.analysis.gradcam import grad_cam
+from explorer.io.weights import load_shipped
 
 IMAGES = 200
 

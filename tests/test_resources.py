@@ -10,11 +10,11 @@ import torch
 
 import explorer
 import explorer.budget as budget
-import explorer.gradcam
-import explorer.jobs
+import explorer.analysis.gradcam
+import explorer.training.jobs
 from explorer import PRESETS, NetSpec, estimate
 from explorer.budget import GPU_SLOTS, GiB, budget_bytes, check_fits, gate
-from explorer.sweep import sweep_spec
+from explorer.analysis.sweep import sweep_spec
 from explorer.units import format_bytes
 from pages.widgets import state, weights_picker
 
@@ -260,7 +260,7 @@ def test_out_of_memory_in_gradient_flow_gives_advice(monkeypatch, oom):
 
 @pytest.mark.parametrize("oom", list(OOMS))
 def test_out_of_memory_in_grad_cam_gives_advice(monkeypatch, oom):
-    monkeypatch.setattr(explorer.gradcam, "grad_cam", raiser(OOMS[oom]))
+    monkeypatch.setattr(explorer.analysis.gradcam, "grad_cam", raiser(OOMS[oom]))
     at = open_page("grad_cam", TINY.replace(image_size=32))
     widget(at, "cam_weights").select("random init of the sidebar's network").run()
     advice(at)
@@ -271,7 +271,7 @@ def test_out_of_memory_in_grad_cam_gives_advice(monkeypatch, oom):
 
 @pytest.mark.parametrize("oom", list(OOMS))
 def test_out_of_memory_in_a_training_job_gives_advice(monkeypatch, oom):
-    monkeypatch.setattr(explorer.jobs, "train", raiser(OOMS[oom]))
+    monkeypatch.setattr(explorer.training.jobs, "train", raiser(OOMS[oom]))
     at = open_page("training")
     widget(at, "train_start").click().run()
     job = at.session_state["training_job"]

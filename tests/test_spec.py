@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
-from explorer.spec import PRESETS, NetSpec, preset
+from explorer.nets.spec import PRESETS, NetSpec, preset
 
 CUSTOM = [
     NetSpec(),

@@ -4,7 +4,7 @@ import math
 
 import pandas as pd
 
-from explorer.sweep import SWEEP_COLUMNS, sweep_summary
+from explorer.analysis.sweep import SWEEP_COLUMNS, sweep_summary
 
 
 def test_sweep_summary_by_hand():

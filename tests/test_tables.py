@@ -10,9 +10,9 @@ import torchinfo
 import torchvision
 from torch import nn
 
-from explorer.model import build
-from explorer.spec import NetSpec, preset
-from explorer.tables import estimate, layer_summary, stage_table
+from explorer.nets.model import build
+from explorer.nets.spec import NetSpec, preset
+from explorer.analysis.tables import estimate, layer_summary, stage_table
 
 TOP_GROUP = {"conv1": "stem", "bn1": "stem", "relu": "stem", "maxpool": "stem",
              "avgpool": "head", "fc": "head"}

@@ -12,10 +12,10 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from explorer import NetSpec, build
-from explorer.checkpoints import load_saved, save_checkpoint
-from explorer.cli import main, make_parser
-from explorer.data import CLASSES, ShapesDataset
-from explorer.train import evaluate, lr_factor, train
+from explorer.io.checkpoints import load_saved, save_checkpoint
+from explorer.cli.main import main, make_parser
+from explorer.training.shapes import CLASSES, ShapesDataset
+from explorer.training.train import evaluate, lr_factor, train
 
 TINY = NetSpec(layers=(1, 1), base_width=8, stem="cifar", num_classes=4, image_size=16)
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"

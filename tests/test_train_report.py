@@ -1,8 +1,8 @@
 """The training page's sentences say what the numbers say, including 'no degradation'."""
 
 from explorer import PRESETS
-from explorer.train import History, TrainResult
-from explorer.train_report import results_sentences, results_table
+from explorer.training.train import History, TrainResult
+from explorer.training.report import results_sentences, results_table
 
 
 def result(spec, residual_loss, plain_loss, residual_acc=0.9, plain_acc=0.8):

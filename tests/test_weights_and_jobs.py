@@ -10,9 +10,9 @@ import torchvision
 import torchvision.models._api as tv_api
 from explorer import NetSpec
 from explorer.budget import gate
-from explorer.data import ShapesDataset
-from explorer.jobs import TrainingJob
-from explorer.weights import pretrained_torchvision
+from explorer.training.shapes import ShapesDataset
+from explorer.training.jobs import TrainingJob
+from explorer.io.weights import pretrained_torchvision
 
 TINY = NetSpec(layers=(1, 1), base_width=4, stem="cifar", num_classes=8, image_size=16)
 
@@ -99,7 +99,7 @@ def test_gpu_gate_is_a_no_op_on_cpu_and_bounds_gpu_holders(monkeypatch):
 
 
 def test_shipped_checkpoints_pair_up_as_twins():
-    from explorer.weights import load_shipped, shipped_checkpoints, twin_of
+    from explorer.io.weights import load_shipped, shipped_checkpoints, twin_of
 
     shipped = shipped_checkpoints()
     assert {"resnet20", "resnet20-plain"} <= shipped.keys()

@@ -4,9 +4,9 @@ import streamlit as st
 
 from explorer import estimate, layer_summary, stage_table
 from explorer.devices import describe
-from explorer.diagram import network_diagram
-from explorer.figures import shape_flow, stage_bars
-from explorer.reference import reference_for
+from explorer.figures.diagram import network_diagram
+from explorer.figures.architecture import shape_flow, stage_bars
+from explorer.nets.reference import reference_for
 from explorer.units import format_bytes, format_count
 from pages.widgets import guard, state
 

@@ -6,8 +6,8 @@ import streamlit as st
 from PIL import Image
 
 from explorer.budget import check_fits
-from explorer.gradcam import attribute, cam_layers, cam_overlay, grad_cam, grad_cam_grid
-from explorer.images import fit_image, preprocess
+from explorer.analysis.gradcam import attribute, cam_layers, cam_overlay, grad_cam, grad_cam_grid
+from explorer.io.images import fit_image, preprocess
 from pages.widgets import guard, samples, state, weights_picker
 
 OTHER_METHODS = {"integrated_gradients": "Integrated Gradients",

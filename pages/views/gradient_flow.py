@@ -3,13 +3,13 @@
 import streamlit as st
 
 from explorer import gradient_flow
-from explorer.gradflow import compare_models
-from explorer.batches import SOURCES, analysis_batch
+from explorer.analysis.gradflow import compare_models
+from explorer.analysis.batches import SOURCES, analysis_batch
 from explorer.budget import check_fits, gate
-from explorer.gradflow_figures import (depth_sweep_figure, flow_figure, response_std_figure,
+from explorer.figures.gradflow import (depth_sweep_figure, flow_figure, response_std_figure,
                                        weight_grad_heatmap)
-from explorer.images import load_image
-from explorer.sweep import depth_sweep, sweep_spec, sweep_summary
+from explorer.io.images import load_image
+from explorer.analysis.sweep import depth_sweep, sweep_spec, sweep_summary
 from pages.widgets import guard, state
 
 MAX_SWEEP_DEPTHS = 12

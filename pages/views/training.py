@@ -3,9 +3,9 @@
 import streamlit as st
 
 from explorer.budget import check_fits
-from explorer.jobs import TrainingJob
-from explorer.train_figures import training_figure
-from explorer.train_report import results_sentences, results_table
+from explorer.training.jobs import TrainingJob
+from explorer.figures.training import training_figure
+from explorer.training.report import results_sentences, results_table
 from explorer.units import format_count
 from pages.widgets import guard, state, training_setup
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import streamlit as st
 from PIL import Image
 
-from explorer.data import CLASSES, ShapesDataset
-from explorer.images import load_image
-from explorer.spec import NetSpec
+from explorer.training.shapes import CLASSES, ShapesDataset
+from explorer.io.images import load_image
+from explorer.nets.spec import NetSpec
 
 PHOTOS = Path(__file__).resolve().parents[2] / "samples"
 SHAPE_SAMPLES = 6

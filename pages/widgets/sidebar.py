@@ -6,7 +6,7 @@ import streamlit as st
 
 from explorer import PRESETS, NetSpec
 from explorer.devices import available_choices, describe
-from explorer.spec import MAX_IMAGE_SIZE, MAX_IN_CHANNELS, MAX_CLASSES, MAX_WIDTH
+from explorer.nets.spec import MAX_IMAGE_SIZE, MAX_IN_CHANNELS, MAX_CLASSES, MAX_WIDTH
 
 from . import guard, state
 

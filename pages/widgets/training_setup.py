@@ -14,12 +14,12 @@ import streamlit as st
 from torch.utils.data import Dataset, Subset
 
 from explorer import PRESETS
-from explorer.checkpoints import save_checkpoint
-from explorer.data import CLASSES, ShapesDataset
-from explorer.torchvision_data import TORCHVISION, torchvision_dataset
-from explorer.jobs import TrainingJob
-from explorer.labels import dataset_classes
-from explorer.spec import NetSpec
+from explorer.io.checkpoints import save_checkpoint
+from explorer.training.shapes import CLASSES, ShapesDataset
+from explorer.training.torchvision_data import TORCHVISION, torchvision_dataset
+from explorer.training.jobs import TrainingJob
+from explorer.io.labels import dataset_classes
+from explorer.nets.spec import NetSpec
 
 from . import state
 from .weights_picker import Weights

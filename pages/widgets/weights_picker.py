@@ -9,10 +9,10 @@ import torch
 
 from explorer import build
 from explorer.budget import check_fits
-from explorer.checkpoints import apply_checkpoint, load_checkpoint
-from explorer.labels import dataset_classes, guess_dataset
-from explorer.spec import NetSpec
-from explorer.weights import (TORCHVISION_WEIGHTS, load_shipped, pretrained_torchvision,
+from explorer.io.checkpoints import apply_checkpoint, load_checkpoint
+from explorer.io.labels import dataset_classes, guess_dataset
+from explorer.nets.spec import NetSpec
+from explorer.io.weights import (TORCHVISION_WEIGHTS, load_shipped, pretrained_torchvision,
                               shipped_checkpoints, twin_of)
 
 from . import state

@@ -15,9 +15,9 @@ from typing import Callable, Iterable, Sequence
 import pandas as pd
 import torch
 
-from .gradflow import LossName, compute_loss, random_batch
-from .model import ResNet, build
-from .spec import Block, Norm, NetSpec, Stem
+from explorer.analysis.gradflow import LossName, compute_loss, random_batch
+from explorer.nets.model import ResNet, build
+from explorer.nets.spec import Block, Norm, NetSpec, Stem
 
 PRESET_LAYERS = {
     ("basic", 18): (2, 2, 2, 2),
@@ -160,7 +160,7 @@ def _row(norm: str, depth: int, spec: NetSpec, grads: dict[bool, float]) -> list
 
 def sweep_summary(frame: pd.DataFrame) -> list[str]:
     """One sentence per norm setting, read off a `depth_sweep` frame (no canned claims)."""
-    from .flow_result import format_ratio
+    from explorer.analysis.flow_result import format_ratio
 
     lines = []
     for norm, part in frame.groupby("norm", sort=False):

@@ -23,7 +23,7 @@ from torch.utils.data import Dataset
 CLASSES = ("circle", "square", "triangle", "cross", "star", "ring", "heart", "crescent")
 SPLITS = ("train", "val", "test")
 # Per-channel mean/std of pixels in [0, 1] over 20 000 train images (seed 0, 32 px), measured by
-# `python -m explorer.data`. Shipped checkpoints were trained with these: never change them.
+# `python -m explorer.training.shapes`. Shipped checkpoints were trained with these: never change them.
 MEAN = (0.4982, 0.5013, 0.4997)
 STD = (0.2857, 0.2854, 0.2849)
 

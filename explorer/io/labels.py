@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Sequence
 
-from .spec import PRESETS, NetSpec
+from explorer.nets.spec import PRESETS, NetSpec
 
 CIFAR10 = (
     "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
@@ -31,8 +31,8 @@ def imagenet_classes() -> tuple[str, ...]:
 
 
 def shapes_classes() -> tuple[str, ...]:
-    """The synthetic shapes dataset's classes (`explorer.data.CLASSES`)."""
-    from .data import CLASSES  # lazy: the dataset module is heavier than a list of names
+    """The synthetic shapes dataset's classes (`explorer.training.shapes.CLASSES`)."""
+    from explorer.training.shapes import CLASSES  # lazy: the dataset module is heavier than a list of names
 
     return tuple(CLASSES)
 

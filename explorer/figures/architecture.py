@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .tables import StageTable
+from explorer.analysis.tables import StageTable
 
 RESIDUAL_COLOR = "#1f77b4"
 PLAIN_COLOR = "#d62728"

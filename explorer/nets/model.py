@@ -13,8 +13,8 @@ import zlib
 import torch
 from torch import nn
 
-from .blocks import BLOCKS, ResidualBlock
-from .spec import NetSpec
+from explorer.nets.blocks import BLOCKS, ResidualBlock
+from explorer.nets.spec import NetSpec
 
 
 class ResNet(nn.Module):

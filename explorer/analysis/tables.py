@@ -17,8 +17,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .model import ResNet
-from .spec import NetSpec
+from explorer.nets.model import ResNet
+from explorer.nets.spec import NetSpec
 
 BYTES_PER_FLOAT = 4
 STEM_MODULES = ("conv1", "bn1", "relu", "maxpool")

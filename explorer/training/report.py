@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .train import TrainResult
+from explorer.training.train import TrainResult
 
 
 def results_table(results: dict[str, TrainResult]) -> pd.DataFrame:

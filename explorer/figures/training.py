@@ -8,7 +8,7 @@ from typing import Iterable
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .jobs import RunEvent
+from explorer.training.jobs import RunEvent
 
 COLORS = {"residual": "#1f77b4", "plain": "#d62728"}
 DASHES = ("solid", "dash", "dot", "dashdot")

@@ -23,9 +23,9 @@ from safetensors.torch import load as safetensors_load
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from .model import ResNet
-from .spec import NetSpec
-from .tables import meta_model
+from explorer.nets.model import ResNet
+from explorer.nets.spec import NetSpec
+from explorer.analysis.tables import meta_model
 
 MAX_BYTES = 512 * 2**20  # ResNet-152's float32 weights are about 240 MB
 NESTED_KEYS = ("state_dict", "model_state_dict", "model")

@@ -15,9 +15,9 @@ from typing import Callable
 
 from torch.utils.data import Dataset
 
-from .budget import gate
-from .train import ProgressEvent, TrainResult, train
-from .spec import NetSpec
+from explorer.budget import gate
+from explorer.training.train import ProgressEvent, TrainResult, train
+from explorer.nets.spec import NetSpec
 
 @dataclass(frozen=True)
 class RunEvent:

@@ -6,7 +6,7 @@ Example (the shipped ResNet-20 pair)::
         --out checkpoints/resnet20
 
 writes ``checkpoints/resnet20/`` and, for the plain twin, ``checkpoints/resnet20-plain/``: each
-``model.safetensors`` + ``spec.json`` (see ``explorer.checkpoints``) + ``metrics.json`` with the
+``model.safetensors`` + ``spec.json`` (see ``explorer.io.checkpoints``) + ``metrics.json`` with the
 reproducing command and the accuracy on a fresh seeded test split.
 """
 
@@ -22,12 +22,12 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset, Subset
 
-from .checkpoints import save_checkpoint
-from .data import CLASSES, ShapesDataset
-from .torchvision_data import TORCHVISION, torchvision_dataset
-from .devices import resolve_device
-from .spec import NetSpec, preset
-from .train import ProgressEvent, evaluate, train
+from explorer.io.checkpoints import save_checkpoint
+from explorer.training.shapes import CLASSES, ShapesDataset
+from explorer.training.torchvision_data import TORCHVISION, torchvision_dataset
+from explorer.devices import resolve_device
+from explorer.nets.spec import NetSpec, preset
+from explorer.training.train import ProgressEvent, evaluate, train
 
 CHECK_SIZE = 500  # metrics.json also records accuracy on this many test images, for the tests
 NATIVE = {"shapes": (3, len(CLASSES), 32), "cifar10": (3, 10, 32), "fashion-mnist": (1, 10, 28)}

@@ -7,9 +7,9 @@ import json
 import sys
 from typing import Sequence
 
-from . import train_cli
-from .spec import NetSpec, preset
-from .tables import stage_table
+from explorer.cli import train as train_cli
+from explorer.nets.spec import NetSpec, preset
+from explorer.analysis.tables import stage_table
 
 
 class _OneLineParser(argparse.ArgumentParser):

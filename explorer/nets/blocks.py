@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .spec import NetSpec
+from explorer.nets.spec import NetSpec
 
 
 def norm_layer(spec: NetSpec, channels: int) -> nn.Module:

@@ -14,10 +14,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .flow_result import FlowResult, GradientFlow, LayerFlow, ParamFlow, Variant
-from .model import ResNet, build
-from .reductions import l2_norm, std
-from .spec import NetSpec
+from explorer.analysis.flow_result import FlowResult, GradientFlow, LayerFlow, ParamFlow, Variant
+from explorer.nets.model import ResNet, build
+from explorer.analysis.reductions import l2_norm, std
+from explorer.nets.spec import NetSpec
 
 LossName = Literal["cross_entropy", "mse"]
 

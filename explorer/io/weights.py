@@ -14,11 +14,11 @@ from pathlib import Path
 
 import torch
 
-from .checkpoints import SPEC_FILE, load_saved
-from .model import ResNet
-from .spec import PRESETS, NetSpec
+from explorer.io.checkpoints import SPEC_FILE, load_saved
+from explorer.nets.model import ResNet
+from explorer.nets.spec import PRESETS, NetSpec
 
-CHECKPOINT_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
+CHECKPOINT_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
 TORCHVISION_WEIGHTS = {"resnet18": "ResNet18", "resnet34": "ResNet34", "resnet50": "ResNet50",
                        "resnet101": "ResNet101", "resnet152": "ResNet152"}
 
@@ -81,7 +81,7 @@ def pretrained_torchvision(preset_name: str, device: str | torch.device = "cpu")
                          f" only, not {preset_name!r}.")
     from torchvision import models
 
-    from .model import build
+    from explorer.nets.model import build
 
     weights = getattr(models, f"{TORCHVISION_WEIGHTS[preset_name]}_Weights").IMAGENET1K_V1
     try:

@@ -12,7 +12,7 @@ from typing import Literal
 
 import pandas as pd
 
-from .spec import NetSpec
+from explorer.nets.spec import NetSpec
 
 Variant = Literal["residual", "plain"]
 

@@ -253,7 +253,7 @@ def cam_overlay(
     """Blend a colour-mapped heatmap over an image: ``(1 - alpha) * image + alpha * colours``.
 
     Args:
-        image: the picture the network saw (see `explorer.images.fit_image`).
+        image: the picture the network saw (see `explorer.io.images.fit_image`).
         heatmap: ``(H, W)`` values in [0, 1]; resized bilinearly to the image if needed.
         alpha: weight of the heatmap, from 0 (image only) to 1 (heatmap only).
         cmap: ``turbo`` or ``jet``.

@@ -20,7 +20,7 @@ import torch
 import torchvision.transforms.functional as TF
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .spec import NetSpec
+from explorer.nets.spec import NetSpec
 
 MAX_BYTES = 20 * 2**20
 # Below Pillow's own bomb threshold (~89 M), so its warning never decides for us.
@@ -188,7 +188,7 @@ def preprocess(
         image: an RGB image, e.g. from `load_image`.
         spec: gives ``image_size`` and ``in_channels`` (1 means grayscale).
         normalization: ``"imagenet"`` (torchvision weights' mean/std), ``"shapes"`` (the
-            synthetic dataset's, `explorer.data.MEAN`/``STD``), ``"none"`` (values in [0, 1]) or
+            synthetic dataset's, `explorer.training.shapes.MEAN`/``STD``), ``"none"`` (values in [0, 1]) or
             an explicit ``(mean, std)`` pair with one value or one per channel.
 
     Returns:
@@ -213,7 +213,7 @@ def _mean_std(normalization: Normalization, channels: int) -> tuple[list[float],
         if channels == 1:  # grayscale input to ImageNet-style weights: average the statistics
             mean, std = (sum(mean) / 3,), (sum(std) / 3,)
     elif normalization == "shapes":
-        from .data import MEAN as mean, STD as std  # lazy: the dataset module is heavier
+        from explorer.training.shapes import MEAN as mean, STD as std  # lazy: the dataset module is heavier
     elif normalization == "none":
         mean, std = (0.0,) * channels, (1.0,) * channels
     elif isinstance(normalization, tuple) and len(normalization) == 2:

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
-from .spec import NetSpec
-from .tables import stage_table
+from explorer.nets.spec import NetSpec
+from explorer.analysis.tables import stage_table
 
 BOX_W, BOX_H, GAP = 1.6, 1.0, 0.9
 STAGE_COLORS = ("#e3f2fd", "#fff3e0", "#e8f5e9", "#fce4ec", "#ede7f6", "#e0f7fa")

@@ -23,8 +23,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset, default_collate
 
-from .model import ResNet, build
-from .spec import NetSpec
+from explorer.nets.model import ResNet, build
+from explorer.nets.spec import NetSpec
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .flow_result import FlowResult, GradientFlow
+from explorer.analysis.flow_result import FlowResult, GradientFlow
 
 COLORS = {"residual": "#1f77b4", "plain": "#d62728"}
 DASHES = {"batch": "solid", "none": "dash"}

@@ -7,8 +7,8 @@ from typing import Literal, Sequence
 import torch
 from PIL import Image
 
-from .gradflow import random_batch
-from .spec import NetSpec
+from explorer.analysis.gradflow import random_batch
+from explorer.nets.spec import NetSpec
 
 Source = Literal["random", "shapes", "uploaded"]
 SOURCES: dict[str, str] = {
@@ -40,7 +40,7 @@ def analysis_batch(
     if source == "random":
         return random_batch(spec, batch_size, seed)
     if source == "shapes":
-        from .data import ShapesDataset
+        from explorer.training.shapes import ShapesDataset
 
         data = ShapesDataset(batch_size, image_size=max(spec.image_size, 8), seed=seed,
                              split="test")
@@ -51,7 +51,7 @@ def analysis_batch(
     if source == "uploaded":
         if not images:
             raise ValueError("Upload at least one image to use your own images.")
-        from .images import preprocess
+        from explorer.io.images import preprocess
 
         x = torch.cat([fit_channels(preprocess(img.convert("RGB"), spec.replace(in_channels=3)),
                                     spec.in_channels) for img in images])

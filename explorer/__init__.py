@@ -1,25 +1,42 @@
 """ResNet Explorer's pure-Python core (no streamlit): specs, models and analyses.
 
     from explorer import NetSpec, PRESETS, build, stage_table, estimate
+
+Names are imported on first use (PEP 562), so ``import explorer`` and the command line's
+``--help`` cost nothing; torchvision, captum, pandas and plotly load only where they are used.
 """
 
-from explorer.io.checkpoints import CheckpointReport, load_checkpoint, load_saved, save_checkpoint
-from explorer.training.shapes import CLASSES, ShapesDataset
-from explorer.analysis.flow_result import GradientFlow
-from explorer.analysis.gradcam import CamResult, grad_cam, grad_cam_grid
-from explorer.analysis.gradflow import gradient_flow
-from explorer.io.images import load_image, preprocess
-from explorer.nets.model import ResNet, build
-from explorer.nets.spec import PRESETS, NetSpec, preset
-from explorer.analysis.sweep import depth_sweep
-from explorer.analysis.tables import Estimate, StageRow, StageTable, estimate, layer_summary, stage_table
-from explorer.training.train import TrainResult, evaluate, train
+from __future__ import annotations
 
-__all__ = [
-    "NetSpec", "PRESETS", "preset", "ResNet", "build",
-    "StageTable", "StageRow", "Estimate", "stage_table", "estimate", "layer_summary",
-    "GradientFlow", "gradient_flow", "depth_sweep",
-    "CamResult", "grad_cam", "grad_cam_grid", "load_image", "preprocess",
-    "CheckpointReport", "load_checkpoint", "save_checkpoint", "load_saved",
-    "CLASSES", "ShapesDataset", "TrainResult", "train", "evaluate",
-]
+import importlib
+
+_WHERE = {
+    "explorer.nets.spec": ("NetSpec", "PRESETS", "preset"),
+    "explorer.nets.model": ("ResNet", "build"),
+    "explorer.nets.preserved": ("preserved",),
+    "explorer.analysis.tables": ("StageTable", "StageRow", "Estimate", "stage_table", "estimate",
+                                 "layer_summary"),
+    "explorer.analysis.flow_result": ("GradientFlow",),
+    "explorer.analysis.gradflow": ("gradient_flow",),
+    "explorer.analysis.sweep": ("depth_sweep",),
+    "explorer.analysis.gradcam": ("CamResult", "grad_cam", "grad_cam_grid"),
+    "explorer.io.images": ("load_image", "preprocess"),
+    "explorer.io.checkpoints": ("CheckpointReport", "load_checkpoint", "save_checkpoint",
+                                "load_saved"),
+    "explorer.training.shapes": ("CLASSES", "ShapesDataset"),
+    "explorer.training.train": ("TrainResult", "train", "evaluate"),
+}
+_MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
+__all__ = list(_MODULE_OF)
+
+
+def __getattr__(name: str):
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'explorer' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_MODULE_OF[name]), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -22,6 +22,8 @@ from captum.attr import IntegratedGradients, LayerGradCam, Occlusion
 from PIL import Image
 from torch import nn
 
+from explorer.nets.preserved import preserved
+
 _LAYER_NAME = re.compile(r"layer\d+(\.\d+)?")
 
 
@@ -67,22 +69,16 @@ def get_layer(model: nn.Module, layer: str) -> nn.Module:
 
 @contextmanager
 def pristine(model: nn.Module) -> Iterator[None]:
-    """Eval mode and frozen parameters for the duration; every flag restored on the way out.
+    """Eval mode and frozen parameters for the duration; everything restored on the way out.
 
     Freezing the parameters means autograd records nothing before the hooked layer (captum marks
     the layer's output as requiring grad), so the forward costs about what a plain one does.
     """
-    was_training = model.training
-    flags = [(p, p.requires_grad) for p in model.parameters()]
-    try:
+    with preserved(model):
         model.eval()
-        for p, _ in flags:
+        for p in model.parameters():
             p.requires_grad_(False)
         yield
-    finally:
-        for p, flag in flags:
-            p.requires_grad_(flag)
-        model.train(was_training)
 
 
 def grad_cam(

@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from explorer.nets.preserved import preserved
+
 from explorer.analysis.flow_result import FlowResult, GradientFlow, LayerFlow, ParamFlow, Variant
 from explorer.nets.model import ResNet, build
 from explorer.analysis.reductions import l2_norm, std
@@ -130,27 +132,16 @@ def measure_flow(
     groups = _layer_groups(model)
     out_norms: dict[str, torch.Tensor] = {}
     stds: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
-    modes = {m: m.training for m in model.modules()}
-    buffers = {name: b.detach().clone() for name, b in model.named_buffers()}
-    handles = []
-    try:
+    with preserved(model, buffers=True):
         model.train()
         for name, _, module, _ in groups:
-            handles.append(module.register_forward_hook(_grad_norm_hook(name, out_norms)))
+            module.register_forward_hook(_grad_norm_hook(name, out_norms))
         for name, block in model.blocks():
-            handles.append(block.last_norm.register_forward_hook(_std_hook(name, stds)))
+            block.last_norm.register_forward_hook(_std_hook(name, stds))
         params = [p for *_, named in groups for p in named.values()]
         with torch.enable_grad():
             value = compute_loss(loss, model(inputs), targets)
             grads = torch.autograd.grad(value, params)
-    finally:
-        for handle in handles:
-            handle.remove()
-        for module, mode in modes.items():
-            module.training = mode
-        with torch.no_grad():
-            for name, b in model.named_buffers():
-                b.copy_(buffers[name])
     return _collect(model, groups, value, grads, out_norms, stds, variant)
 
 

@@ -42,7 +42,7 @@ def _int_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}")
 
 
-def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parsers(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register the ``train`` subcommand on ``python -m explorer``'s subparsers."""
     p = commands.add_parser("train", help="train a network and save a checkpoint")
     p.add_argument("--preset", default="resnet20", help="architecture to start from")
@@ -64,6 +64,7 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--val-size", type=int, default=1000)
     p.add_argument("--test-size", type=int, default=2000)
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.set_defaults(run=run)
     return p
 
 

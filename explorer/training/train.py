@@ -21,6 +21,8 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from explorer.nets.preserved import preserved
 from torch.utils.data import Dataset, default_collate
 
 from explorer.nets.model import ResNet, build
@@ -112,18 +114,14 @@ def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 256,
         device: where to run; defaults to the model's device.
     """
     device = torch.device(device) if device else next(model.parameters()).device
-    was_training = model.training
     correct = 0
-    try:
+    with preserved(model), torch.no_grad(), _autocast(device):
         model.eval()
-        with torch.no_grad(), _autocast(device):
-            for start in range(0, len(dataset), batch_size):
-                idx = torch.arange(start, min(len(dataset), start + batch_size))
-                images, labels = fetch(dataset, idx)
-                logits = model(_to_device(images, device))
-                correct += int((logits.argmax(1).cpu() == labels).sum())
-    finally:
-        model.train(was_training)
+        for start in range(0, len(dataset), batch_size):
+            idx = torch.arange(start, min(len(dataset), start + batch_size))
+            images, labels = fetch(dataset, idx)
+            logits = model(_to_device(images, device))
+            correct += int((logits.argmax(1).cpu() == labels).sum())
     return correct / len(dataset)
 
 

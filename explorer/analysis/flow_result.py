@@ -13,6 +13,7 @@ from typing import Literal
 import pandas as pd
 
 from explorer.nets.spec import NetSpec
+from explorer.units import format_number, times
 
 Variant = Literal["residual", "plain"]
 
@@ -118,29 +119,15 @@ class GradientFlow:
                          _depth_sentence(self.plain, self.residual)))
 
 
-def format_ratio(x: float) -> str:
-    """``4.2×10^4`` / ``3.1×10^-5`` far from 1, three significant digits (``10.8``) otherwise."""
-    if not math.isfinite(x):
-        return "∞" if x > 0 else "undefined"
-    if x == 0 or 0.1 <= abs(x) < 1000:
-        return f"{x:.3g}"
-    mantissa, exponent = f"{x:.1e}".split("e")
-    return f"{mantissa}×10^{int(exponent)}"
-
-
-def _value(x: float) -> str:
-    return f"{x:.3g}" if x == 0 or 1e-3 <= abs(x) < 1e4 else format_ratio(x)
-
-
 def _conv1_sentence(plain: FlowResult, residual: FlowResult) -> str:
     p, r = plain.conv1_grad_norm, residual.conv1_grad_norm
-    values = f"(‖∂L/∂W‖ = {_value(p)} vs {_value(r)})"
+    values = f"(‖∂L/∂W‖ = {format_number(p)} vs {format_number(r)})"
     if not (math.isfinite(p) and math.isfinite(r)):
         return f"At conv1 the weight gradient is not finite in at least one variant {values}."
     if p == 0 or r == 0:
         which = "both variants" if p == r else "the plain twin" if p == 0 else "the residual net"
         return f"At conv1 the weight gradient is exactly zero in {which} {values}."
-    return (f"At conv1 the plain twin's weight-gradient norm is {format_ratio(p / r)} times "
+    return (f"At conv1 the plain twin's weight-gradient norm is {times(p / r)} "
             f"the residual net's {values}.")
 
 
@@ -159,12 +146,12 @@ def _depth_sentence(plain: FlowResult, residual: FlowResult) -> str:
         return "Some gradients w.r.t. layer outputs are not finite."
     (p_hi, p_lo), (r_hi, r_lo) = plain_ends, residual_ends
     text = (f"Along depth (conv1 to the last block), the plain twin's gradient w.r.t. layer "
-            f"outputs is largest at {p_hi.name} ({_value(p_hi.output_grad_norm)}) and "
-            f"smallest at {p_lo.name} ({_value(p_lo.output_grad_norm)})")
+            f"outputs is largest at {p_hi.name} ({format_number(p_hi.output_grad_norm)}) and "
+            f"smallest at {p_lo.name} ({format_number(p_lo.output_grad_norm)})")
     if p_lo.output_grad_norm > 0 and r_lo.output_grad_norm > 0:
         p_spread = p_hi.output_grad_norm / p_lo.output_grad_norm
         r_spread = r_hi.output_grad_norm / r_lo.output_grad_norm
-        text += (f", a {format_ratio(p_spread)}-fold spread; the residual net's spans "
-                 f"{format_ratio(r_spread)}-fold (largest at {r_hi.name}, smallest at "
+        text += (f", a {format_number(p_spread)}-fold spread; the residual net's spans "
+                 f"{format_number(r_spread)}-fold (largest at {r_hi.name}, smallest at "
                  f"{r_lo.name})")
     return text + "."

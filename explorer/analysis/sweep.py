@@ -18,6 +18,7 @@ import torch
 from explorer.analysis.gradflow import LossName, compute_loss, random_batch
 from explorer.nets.model import ResNet, build
 from explorer.nets.spec import Block, Norm, NetSpec, Stem
+from explorer.units import change, times
 
 PRESET_LAYERS = {
     ("basic", 18): (2, 2, 2, 2),
@@ -27,7 +28,34 @@ PRESET_LAYERS = {
     ("bottleneck", 152): (3, 8, 36, 3),
 }
 IMAGENET_PROPORTION = (3, 4, 6, 3)
+BLOCK_WORDS = {"basic": "BasicBlock", "bottleneck": "Bottleneck", "d2l": "d2l Residual"}
 SWEEP_COLUMNS = ["norm", "depth", "layers", "residual", "plain", "ratio"]
+
+
+def valid_depths(block: Block, count: int = 5, stem: Stem = "cifar") -> tuple[int, ...]:
+    """The first ``count`` depths a sweep of ``block`` nets accepts (e.g. 8, 14, 20, 32, 56)."""
+    convs = 3 if block == "bottleneck" else 2
+    if stem == "cifar":  # n = 1, 2, 3, 5, 9, 15, ...: roughly doubling depth
+        ns = [1, 2, 3, 5, 9, 15, 25, 40, 64][:count]
+        return tuple(3 * convs * n + 2 for n in ns)
+    return tuple(convs * blocks + 2 for blocks in (4, 8, 16, 32, 64)[:count])
+
+
+def check_depths(block: Block, depths: Sequence[int], stem: Stem = "cifar") -> None:
+    """Raise one ``ValueError`` naming every depth a ``block`` sweep cannot build."""
+    bad = []
+    for depth in depths:
+        try:
+            sweep_spec(block, depth, stem=stem)
+        except ValueError:
+            bad.append(depth)
+    if bad:
+        convs = 3 if block == "bottleneck" else 2
+        form = f"{3 * convs}n+2" if stem == "cifar" else f"{convs}·blocks+2"
+        valid = ", ".join(map(str, valid_depths(block, stem=stem)))
+        wrong = ", ".join(map(str, bad))
+        raise ValueError(f"{BLOCK_WORDS[block]} nets in a sweep have {form} layers ({valid}, …); "
+                         f"{wrong} {'is' if len(bad) == 1 else 'are'} not of that form.")
 
 
 def sweep_spec(
@@ -158,10 +186,14 @@ def _row(norm: str, depth: int, spec: NetSpec, grads: dict[bool, float]) -> list
     return [norm, depth, "-".join(map(str, spec.layers)), residual, plain, ratio]
 
 
-def sweep_summary(frame: pd.DataFrame) -> list[str]:
-    """One sentence per norm setting, read off a `depth_sweep` frame (no canned claims)."""
-    from explorer.analysis.flow_result import format_ratio
+NORM_WORDS = {"batch": "With BatchNorm", "none": "Without norm layers"}
 
+
+def sweep_summary(frame: pd.DataFrame) -> list[str]:
+    """One sentence per norm setting, read off a `depth_sweep` frame (no canned claims).
+
+    Changes within 10 % either way are called no change (see :func:`explorer.units.change`).
+    """
     lines = []
     for norm, part in frame.groupby("norm", sort=False):
         part = part.sort_values("depth").dropna(subset=["residual", "plain"])
@@ -169,10 +201,10 @@ def sweep_summary(frame: pd.DataFrame) -> list[str]:
             continue
         first, last = part.iloc[0], part.iloc[-1]
         lines.append(
-            f"norm={norm}: from {first['depth']} to {last['depth']} layers the plain net's "
-            f"first-layer gradient changed {format_ratio(last['plain'] / first['plain'])}-fold "
-            f"and the residual net's {format_ratio(last['residual'] / first['residual'])}-fold; "
-            f"at {last['depth']} layers the plain one is {format_ratio(last['ratio'])} times "
-            f"the residual one."
+            f"{NORM_WORDS.get(norm, f'norm={norm}')}: from {first['depth']} to {last['depth']} "
+            f"layers the plain net's first-layer gradient "
+            f"{change(last['plain'] / first['plain'])} and the residual net's "
+            f"{change(last['residual'] / first['residual'])}; at {last['depth']} layers the "
+            f"plain one is {times(last['ratio'])} the residual one."
         )
     return lines

@@ -317,24 +317,24 @@ def test_security_settings_are_kept():
 
 # ---- configs and URLs (AppTest) ----------------------------------------------------------
 URLS = {
-    "width 10^5 (base)": ({"base_width": "100000"}, "between 1 and 8192"),
-    "width 10^5 (per stage)": ({"widths": "100000,64,64,64"}, "width of stage 1"),
+    "width 10^5 (base)": ({"base_width": "100000"}, "between 1 and 8,192"),
+    "width 10^5 (per stage)": ({"widths": "100000,64,64,64"}, "'Widths' (stage 1)"),
     "7 stages": ({"layers": "2,2,2,2,2,2,2"}, "1 to 6 stages"),
     "negative blocks": ({"layers": "-1,2"}, "between 0 and 64"),
     "zero blocks": ({"layers": "0,0,0,0"}, "at least one block"),
     "image 1 px": ({"image_size": "1"}, "too small"),
-    "image 10^5 px": ({"image_size": "100000"}, "between 1 and 4096"),
-    "image 0 px": ({"image_size": "0"}, "between 1 and 4096"),
-    "zero classes": ({"num_classes": "0"}, "between 1 and 100000"),
+    "image 10^5 px": ({"image_size": "100000"}, "between 1 and 4,096"),
+    "image 0 px": ({"image_size": "0"}, "between 1 and 4,096"),
+    "zero classes": ({"num_classes": "0"}, "between 1 and 100,000"),
     "negative channels": ({"in_channels": "-3"}, "between 1 and 64"),
     "non-integer size": ({"image_size": "3.5"}, "whole number"),
     "nan channels": ({"in_channels": "nan"}, "whole number"),
     "seed 1e400": ({"seed": "1e400"}, "whole number"),
-    "unknown shortcut": ({"shortcut": "Z"}, "'shortcut' must be one of"),
-    "unknown stem": ({"stem": "vit"}, "'stem' must be one of"),
-    "unknown norm": ({"norm": "layer"}, "'norm' must be one of"),
-    "zero-init without BN": ({"zero_init_residual": "1", "norm": "none"}, "norm='batch'"),
-    "HTML as block": ({"block": "<script>alert(1)</script>"}, "'block' must be one of"),
+    "unknown shortcut": ({"shortcut": "Z"}, "'Shortcut option' must be one of"),
+    "unknown stem": ({"stem": "vit"}, "'Stem' must be one of"),
+    "unknown norm": ({"norm": "layer"}, "'Normalisation' must be one of"),
+    "zero-init without BN": ({"zero_init_residual": "1", "norm": "none"}, "'Normalisation' set to batch"),
+    "HTML as block": ({"block": "<script>alert(1)</script>"}, "'Block' must be one of"),
 }
 
 
@@ -372,13 +372,13 @@ def test_legal_but_enormous_network_is_described_not_built():
     assert not at.exception
     spec = NetSpec.from_query(query)
     assert metric_values(at, "Parameters")[0] == format_count(stage_table(spec).total_params)
-    assert any("Could not build the network: This needs about" in e.value and "GiB" in e.value
+    assert any("Could not build the network: This needs about" in e.value and " GB" in e.value
                for e in at.error)
 
 
 SIDEBAR = {
     "depth 10^4": ("w_layers", "10000", "between 0 and 64"),
-    "width 10^5": ("w_widths", "100000,1,1,1", "width of stage 1"),
+    "width 10^5": ("w_widths", "100000,1,1,1", "'Widths' (stage 1)"),
     "7 stages": ("w_layers", "1,1,1,1,1,1,1", "1 to 6 stages"),
     "negative blocks": ("w_layers", "-1,2", "between 0 and 64"),
     "all zero": ("w_layers", "0,0", "at least one block"),

@@ -207,6 +207,43 @@ def _compare(state_dict: StateDict, model: nn.Module) -> CheckpointReport:
     return CheckpointReport(missing, unexpected, mismatched)
 
 
+def looks_like(state_dict: StateDict) -> str | None:
+    """The preset whose weight names and shapes these are, classifier aside (``None`` if none).
+
+    A fine-tuned ResNet-18 with 10 classes still reads as ``resnet18 with 10 classes``.
+    """
+    from explorer.nets.spec import PRESETS
+
+    shapes = {k: tuple(v.shape) for k, v in state_dict.items()
+              if not k.endswith("num_batches_tracked")}
+    body = {k: v for k, v in shapes.items() if not k.startswith("fc.")}
+    for name, spec in PRESETS.items():
+        expected = {k: tuple(v.shape) for k, v in meta_model(spec).state_dict().items()
+                    if not k.endswith("num_batches_tracked")}
+        if {k: v for k, v in expected.items() if not k.startswith("fc.")} != body:
+            continue
+        classes = shapes.get("fc.weight", (None,))[0]
+        if classes is None or classes == spec.num_classes:
+            return name
+        return f"{name} with {classes} classes"
+    return None
+
+
+def headline(report: CheckpointReport, state_dict: StateDict) -> str:
+    """One sentence saying why weights do not fit, and what they look like (details folded)."""
+    counts = [f"{len(report.missing)} missing", f"{len(report.unexpected)} unexpected",
+              f"{len(report.mismatched)} of the wrong shape"]
+    counts = [c for c, n in zip(counts, (report.missing, report.unexpected, report.mismatched))
+              if n]
+    text = f"These weights do not fit the sidebar's network ({', '.join(counts)})"
+    guess = looks_like(state_dict)
+    if guess is None:
+        return text + "."
+    base, *rest = guess.split(" with ")
+    classes = f" with 'Classes' set to {rest[0].split()[0]}" if rest else ""
+    return f"{text}: they look like a {guess}. Load them into the {base} preset{classes}."
+
+
 def apply_checkpoint(model: nn.Module, state_dict: StateDict) -> nn.Module:
     """Load weights into ``model`` strictly; a mismatch raises ValueError with the report."""
     report = _compare(state_dict, model)

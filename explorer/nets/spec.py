@@ -28,6 +28,15 @@ MAX_CLASSES = 100_000
 EXPANSION = {"basic": 1, "bottleneck": 4, "d2l": 1}
 STEM_STRIDE = {"imagenet": 4, "cifar": 1}
 
+# The sidebar's labels: every message names a field as the user sees it.
+LABELS = {
+    "block": "Block", "layers": "Blocks per stage", "widths": "Widths",
+    "base_width": "Base width", "stem": "Stem", "skip": "Skip connections",
+    "shortcut": "Shortcut option", "stride_on": "Bottleneck stride on", "norm": "Normalisation",
+    "in_channels": "Input channels", "num_classes": "Classes", "image_size": "Image size",
+    "zero_init_residual": "Zero-init last BN",
+}
+
 _CHOICES = {
     "block": get_args(Block),
     "stem": get_args(Stem),
@@ -179,18 +188,19 @@ class NetSpec:
 # ---- validation -------------------------------------------------------------------------
 def _int_tuple(name: str, value: Any) -> tuple[int, ...]:
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-        raise ValueError(f"'{name}' must be a list of whole numbers, e.g. 2,2,2,2.")
+        raise ValueError(f"'{LABELS[name]}' must be a list of whole numbers, e.g. 2,2,2,2.")
     items = tuple(value)
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in items):
-        raise ValueError(f"'{name}' must contain whole numbers only, got {list(items)}.")
+        raise ValueError(f"'{LABELS[name]}' must contain whole numbers only, got {list(items)}.")
     return items
 
 
-def _check_int(name: str, value: Any, low: int, high: int) -> None:
+def _check_int(label: str, value: Any, low: int, high: int, where: str = "") -> None:
+    """``where`` narrows the field down, e.g. ``" (stage 2)"``."""
     if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(f"'{name}' must be a whole number, got {value!r}.")
+        raise ValueError(f"'{label}'{where} must be a whole number, got {value!r}.")
     if not low <= value <= high:
-        raise ValueError(f"'{name}' must be between {low} and {high}, got {value}.")
+        raise ValueError(f"'{label}'{where} must be between {low:,} and {high:,}, got {value:,}.")
 
 
 def _validate(spec: NetSpec) -> None:
@@ -198,34 +208,35 @@ def _validate(spec: NetSpec) -> None:
         value = getattr(spec, name)
         if value not in allowed:
             options = ", ".join(repr(a) for a in allowed)
-            raise ValueError(f"'{name}' must be one of {options}, got {value!r}.")
+            raise ValueError(f"'{LABELS[name]}' must be one of {options}, got {value!r}.")
     for name in ("skip", "zero_init_residual"):
         if not isinstance(getattr(spec, name), bool):
-            raise ValueError(f"'{name}' must be true or false, got {getattr(spec, name)!r}.")
+            raise ValueError(f"'{LABELS[name]}' must be on or off, got {getattr(spec, name)!r}.")
     if not 1 <= len(spec.layers) <= MAX_STAGES:
         raise ValueError(f"A network has 1 to {MAX_STAGES} stages; got {len(spec.layers)}.")
     for i, blocks in enumerate(spec.layers):
-        _check_int(f"layers[{i}] (blocks in stage {i + 1})", blocks, 0, MAX_BLOCKS_PER_STAGE)
+        _check_int(LABELS["layers"], blocks, 0, MAX_BLOCKS_PER_STAGE, f" (stage {i + 1})")
     if sum(spec.layers) == 0:
         raise ValueError("The network needs at least one block: every stage has 0 blocks.")
-    _check_int("base_width", spec.base_width, 1, MAX_WIDTH)
+    _check_int(LABELS["base_width"], spec.base_width, 1, MAX_WIDTH)
     if spec.widths is not None and len(spec.widths) != len(spec.layers):
         raise ValueError(
-            f"'widths' needs one value per stage: {len(spec.layers)} stages but "
+            f"'{LABELS['widths']}' needs one value per stage: {len(spec.layers)} stages but "
             f"{len(spec.widths)} widths."
         )
     for i, width in enumerate(spec.stage_widths):
-        _check_int(f"width of stage {i + 1}", width, 1, MAX_WIDTH)
-    _check_int("in_channels", spec.in_channels, 1, MAX_IN_CHANNELS)
-    _check_int("num_classes", spec.num_classes, 1, MAX_CLASSES)
-    _check_int("image_size", spec.image_size, 1, MAX_IMAGE_SIZE)
+        _check_int(LABELS["widths"], width, 1, MAX_WIDTH, f" (stage {i + 1})")
+    for name, high in (("in_channels", MAX_IN_CHANNELS), ("num_classes", MAX_CLASSES),
+                       ("image_size", MAX_IMAGE_SIZE)):
+        _check_int(LABELS[name], getattr(spec, name), 1, high)
     if spec.image_size < spec.total_stride:
         raise ValueError(
             f"An image of {spec.image_size} px is too small for this network: its total stride "
             f"is {spec.total_stride}, so the image must be at least {spec.total_stride} px."
         )
     if spec.zero_init_residual and spec.norm == "none":
-        raise ValueError("'zero_init_residual' zeroes a BatchNorm, so it needs norm='batch'.")
+        raise ValueError("'Zero-init last BN' zeroes a BatchNorm layer, so it needs "
+                         "'Normalisation' set to batch.")
     if spec.shortcut == "A" and spec.skip:
         _check_option_a_widths(spec)
 
@@ -257,7 +268,8 @@ def _parse_int(key: str, text: str) -> int:
     try:
         return int(text.strip())
     except ValueError:
-        raise ValueError(f"'{key}' must be a whole number, got {text!r}.") from None
+        label = LABELS.get(key, key)
+        raise ValueError(f"'{label}' must be a whole number, got {text!r}.") from None
 
 
 def _decode(key: str, text: str) -> Any:
@@ -266,7 +278,7 @@ def _decode(key: str, text: str) -> Any:
             return None
         parts = [p for p in text.split(",") if p.strip()]
         if not parts:
-            raise ValueError(f"'{key}' must be a comma-separated list of whole numbers.")
+            raise ValueError(f"'{LABELS[key]}' must be a comma-separated list of whole numbers.")
         if len(parts) > MAX_STAGES:
             raise ValueError(f"A network has 1 to {MAX_STAGES} stages; got {len(parts)}.")
         return tuple(_parse_int(key, p) for p in parts)
@@ -276,7 +288,7 @@ def _decode(key: str, text: str) -> Any:
             return True
         if lowered in ("0", "false", "no", "off"):
             return False
-        raise ValueError(f"'{key}' must be 1 or 0, got {text!r}.")
+        raise ValueError(f"'{LABELS[key]}' must be 1 or 0 in a link, got {text!r}.")
     if key in _CHOICES:
         return text.strip()
     return _parse_int(key, text)

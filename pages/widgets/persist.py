@@ -1,0 +1,153 @@
+"""Keep a page's inputs when the user visits another page and comes back.
+
+Streamlit forgets the value of a keyed widget that is not drawn in a run (streamlit#5813), so a
+page's own widgets fall back to their defaults after a page switch. The one pattern here: the
+value lives under a plain session key the page owns (``"kept:" + key``), the widget is seeded from
+it whenever Streamlit has dropped the widget's state, and it is copied back after every draw.
+
+Example (a page script)::
+
+    from pages.widgets import persist
+
+    epochs = persist.widget(st.number_input, "Epochs", "tr_epochs", 4, min_value=1)
+    data = persist.widget(cols[1].selectbox, "Data", "tr_data", "shapes", options=["shapes", "cifar10"])
+    batch = persist.widget(st.number_input, "Batch size", "tr_batch", 64,
+                           check=persist.at_most(4096, "a batch"))
+    files = persist.uploads(st.file_uploader, "Images", "tr_images", type=["png"])
+
+``check`` refuses a value with a sentence shown under the field: the field keeps what the user
+typed, and the page goes on with the last value that passed. A page whose job is running can show
+the job's settings with ``persist.show(key, value)`` before drawing its (disabled) widgets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import streamlit as st
+
+KEPT = "kept:"
+VALID = "kept-valid:"
+RESTORED = "kept-restored:"
+
+
+def kept(key: str, default: Any = None) -> Any:
+    """The value the page last had for ``key`` (whether or not its widget is drawn now)."""
+    return st.session_state.get(KEPT + key, default)
+
+
+def show(key: str, value: Any) -> None:
+    """Make the widget ``key`` show ``value`` on its next draw (call before drawing it)."""
+    st.session_state[KEPT + key] = value
+    st.session_state[key] = value
+
+
+def widget(draw: Callable[..., Any], label: str, key: str, default: Any, *,
+           check: Callable[[Any], None] | None = None, **kwargs: Any) -> Any:
+    """Draw ``draw(label, key=key, **kwargs)`` with its value kept across page switches.
+
+    Args:
+        draw: a Streamlit input, e.g. ``st.number_input`` or ``column.selectbox``.
+        label, key: the widget's label and key (tests find it by the key).
+        default: the value before the user has set one. Pass no ``value=``/``index=``: the kept
+            value decides what the widget shows.
+        check: raises ``ValueError`` with a sentence for a value the page cannot use; the
+            sentence is shown under the field and the last value that passed is returned.
+        kwargs: the widget's other arguments (``options=``, ``help=``, ``disabled=``, ...).
+
+    Returns:
+        The widget's value, or the last valid one when ``check`` refuses it.
+    """
+    ss = st.session_state
+    if key not in ss:  # never drawn, or dropped by Streamlit on a page switch
+        ss[key] = ss.get(KEPT + key, default)
+    options = kwargs.get("options")
+    if options is not None:
+        ss[key] = _in_options(ss[key], list(options), default)
+    value = draw(label, key=key, **kwargs)
+    ss[KEPT + key] = value
+    if check is None:
+        return value
+    try:
+        check(value)
+    except ValueError as exc:
+        _container(draw).error(str(exc))
+        return ss.get(VALID + key, default)
+    ss[VALID + key] = value
+    return value
+
+
+def _in_options(value: Any, options: Sequence[Any], default: Any) -> Any:
+    if isinstance(value, list):  # a multiselect keeps the choices that still exist
+        return [v for v in value if v in options]
+    if value in options:
+        return value
+    return default if default in options else options[0]
+
+
+def _container(draw: Callable[..., Any]):
+    # ``column.number_input`` is bound to its column: the message goes under the field there.
+    return getattr(draw, "__self__", st)
+
+
+@dataclass(frozen=True)
+class KeptFile:
+    """An upload kept as bytes (Streamlit's uploader cannot be refilled from session state)."""
+
+    name: str
+    data: bytes
+    file_id: str
+    size: int
+
+    def getvalue(self) -> bytes:
+        return self.data
+
+
+def uploads(draw: Callable[..., Any], label: str, key: str, **kwargs: Any) -> list[KeptFile]:
+    """A multi-file uploader whose files survive page switches.
+
+    After a switch the uploader itself comes back empty; the files it held are still used and
+    named under it, with a button to forget them. Uploading new files replaces them.
+    """
+    ss = st.session_state
+    dropped = key not in ss
+    files = draw(label, key=key, accept_multiple_files=True, **kwargs) or []
+    if files:
+        ss[KEPT + key] = [KeptFile(f.name, f.getvalue(), f.file_id, f.size) for f in files]
+        ss[RESTORED + key] = False
+        return ss[KEPT + key]
+    if dropped and ss.get(KEPT + key):
+        ss[RESTORED + key] = True
+    if not ss.get(RESTORED + key):
+        ss[KEPT + key] = []  # the user removed them from the uploader
+        return []
+    held = ss[KEPT + key]
+    where = _container(draw)
+    names = ", ".join(f"`{f.name[:40].replace('`', chr(39))}`" for f in held)
+    where.caption(f"Still using the {len(held)} file(s) you uploaded before: {names}.")
+    where.button("Forget these files", key=f"{key}:forget", on_click=_forget, args=(key,))
+    return held
+
+
+def _forget(key: str) -> None:
+    st.session_state[KEPT + key] = []
+    st.session_state[RESTORED + key] = False
+
+
+def at_most(limit: int, what: str) -> Callable[[Any], None]:
+    """A ``check`` refusing values above ``limit``: "100,000 is more than a batch can be here…"."""
+    def check(value: Any) -> None:
+        if value is not None and value > limit:
+            raise ValueError(f"{value:,} is too large for {what}: at most {limit:,}. "
+                             f"Still using the last value that fit.")
+    return check
+
+
+def between(low: int, high: int, what: str) -> Callable[[Any], None]:
+    """A ``check`` refusing values outside ``low``–``high`` with one sentence."""
+    def check(value: Any) -> None:
+        if value is not None and not low <= value <= high:
+            raise ValueError(f"{what} must be between {low:,} and {high:,}, not {value:,}. "
+                             f"Still using the last value that fit.")
+    return check

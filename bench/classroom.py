@@ -1,0 +1,323 @@
+"""A classroom on one server: N protocol-level students follow one lesson, alone vs at once.
+
+Every student is a Streamlit session driven over the websocket protocol by ``bench/stclient.py``
+(no browser), in this process, separate from the server's. The lesson, one request per step:
+
+1. ``open``: load the Architecture page with the student's network in the URL query;
+2. ``toggle skips``: flip the sidebar's "Skip connections" toggle;
+3. ``gradient flow``: open the Gradient flow page (one forward and backward, net and twin);
+4. ``grad-cam``: open Grad-CAM (its defaults: the shipped resnet20 weights, two shape samples);
+5. ``back to architecture``: open Architecture again.
+
+A step's time is the server's response: request sent → the run's ``script_finished``. Every step
+must finish without an exception element, and the Parameters metric must be the student's own
+network's (checked against ``explorer.stage_table``).
+
+The phases, on one warm server (a warm-up lesson on another network has loaded every import):
+``alone`` (student 0), ``one by one`` (all N, each after the previous left), then ``at once``
+(all N connect together), once per process count in ``--processes`` (students split over the
+servers round-robin, as sticky sessions behind a proxy would). Before each phase the Streamlit
+caches are cleared (``BackMsg.clear_cache``) on every server, so each phase starts from the
+same cache state; with distinct networks each phase also gets its own networks (one more class
+in the head: the same cost, other cache keys), because ``explorer``'s own ``lru_cache`` on the
+stage table is not cleared. ``--same``: everybody uses resnet20; otherwise student i gets a CIFAR
+ResNet with 3 stages of 2–4 blocks (depth 14/20/26) and base width 8–28.
+
+RSS (``/proc/<pid>/status`` VmRSS, summed over the servers) is read before each phase, sampled
+every 0.1 s for the peak, and read after, once the students' sessions are gone (the server is
+started with ``server.disconnectedSessionTTL`` = 2 s and a tiny probe visit makes it expire them).
+
+    python bench/classroom.py --clients 16 --same
+    python bench/classroom.py --clients 16
+    python bench/classroom.py --clients 16 --processes 1,2 --skip-one-by-one
+    python bench/classroom.py --clients 4 --url http://127.0.0.1:8501   # a running server
+    python bench/classroom.py --app-dir /tmp/snapshot ...              # serve another checkout
+
+``--json PATH`` writes every step's timing. Percentiles interpolate linearly between ranks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from stclient import ROOT, RssSampler, Server, Step, StreamlitSession  # noqa: E402
+
+STEPS = ("open", "toggle skips", "gradient flow", "grad-cam", "back to architecture")
+SESSION_TTL_S = 2
+
+
+def spec_for(student: int, same: bool, phase: int = 0):
+    """The student's network: resnet20 for all, or a distinct CIFAR net per student and phase."""
+    from explorer import PRESETS, NetSpec
+
+    if same:
+        return PRESETS["resnet20"]
+    blocks = 2 + student % 3
+    width = 8 + 4 * (student // 3)
+    return NetSpec(layers=(blocks,) * 3, base_width=width, stem="cifar", shortcut="A",
+                   num_classes=10 + phase, image_size=32)
+
+
+def warmup_spec():
+    from explorer import NetSpec
+
+    return NetSpec(layers=(1, 1, 1), base_width=6, stem="cifar", shortcut="A", num_classes=7,
+                   image_size=32)
+
+
+def probe_spec():
+    from explorer import NetSpec
+
+    return NetSpec(layers=(1,), base_width=1, stem="cifar", num_classes=1, image_size=8)
+
+
+def expected_params(spec) -> str:
+    """The Parameters metric the Architecture page must show for ``spec``."""
+    from explorer import stage_table
+    from explorer.units import format_count
+
+    return format_count(stage_table(spec, 1).total_params)
+
+
+@dataclass
+class Lesson:
+    """One student's lesson: its steps, and whether it saw its own network every time."""
+
+    student: int
+    server: int
+    spec: str
+    steps: list[Step] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    wall: float = 0.0
+
+
+async def lesson(url: str, spec, student: int = 0, server: int = 0,
+                 timeout: float = 600.0) -> Lesson:
+    """Follow the lesson as one student; never raises for an app problem (it is recorded)."""
+    result = Lesson(student, server, repr(spec))
+    twin = spec.replace(skip=not spec.skip)
+    wanted = {"open": expected_params(spec), "toggle skips": expected_params(twin),
+              "back to architecture": expected_params(twin)}
+    start = time.perf_counter()
+    try:
+        async with StreamlitSession(url, spec.to_query(), timeout) as session:
+            actions = (lambda: session.open("open"),
+                       lambda: session.toggle("w_skip", "toggle skips"),
+                       lambda: session.switch_page("Gradient flow", "gradient flow"),
+                       lambda: session.switch_page("Grad-CAM", "grad-cam"),
+                       lambda: session.switch_page("Architecture", "back to architecture"))
+            for action in actions:
+                step = await action()
+                result.steps.append(step)
+                for text in step.exceptions:
+                    result.problems.append(f"{step.name}: exception {text}")
+                if step.name in wanted and step.metric("Parameters") != wanted[step.name]:
+                    result.problems.append(
+                        f"{step.name}: Parameters {step.metric('Parameters')!r}, "
+                        f"expected {wanted[step.name]!r} for {spec}")
+                if step.name == "grad-cam" and not any("shipped checkpoint" in t
+                                                       for t in step.texts):
+                    result.problems.append("grad-cam: the shipped weights were not used")
+    except Exception as exc:  # noqa: BLE001  (a dropped connection or a timeout is a finding)
+        result.problems.append(f"{type(exc).__name__}: {exc}")
+    result.wall = time.perf_counter() - start
+    return result
+
+
+async def visit(url: str, spec, timeout: float = 600.0) -> Step:
+    """Open the Architecture page once and leave."""
+    async with StreamlitSession(url, spec.to_query(), timeout) as session:
+        return await session.open("probe")
+
+
+async def clear_caches(urls: list[str]) -> None:
+    for url in urls:
+        async with StreamlitSession(url) as session:
+            await session.clear_caches()
+
+
+@dataclass
+class Phase:
+    name: str
+    processes: int
+    concurrent: bool
+    wall: float
+    lessons: list[Lesson]
+    rss_before: float = 0.0
+    rss_peak: float = 0.0
+    rss_after: float = 0.0
+
+    def times(self, step: str) -> list[float]:
+        return [s.seconds for les in self.lessons for s in les.steps if s.name == step]
+
+    @property
+    def problems(self) -> list[str]:
+        return [f"student {les.student}: {p}" for les in self.lessons for p in les.problems]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    low, high = math.floor(pos), math.ceil(pos)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+async def run_phase(name: str, urls: list[str], students: list[tuple[int, object]],
+                    concurrent: bool, sampler: RssSampler | None, timeout: float,
+                    settle: bool = True) -> Phase:
+    """Students ``(index, spec)`` follow the lesson; student k uses server k % len(urls)."""
+    await clear_caches(urls)
+    before = sum(sampler.now().values()) if sampler else math.nan
+    if sampler:
+        sampler.reset_peak()
+    start = time.perf_counter()
+    if concurrent:
+        lessons = await asyncio.gather(*(
+            lesson(urls[k % len(urls)], spec, i, k % len(urls), timeout)
+            for k, (i, spec) in enumerate(students)))
+    else:
+        lessons = [await lesson(urls[0], spec, i, 0, timeout) for i, spec in students]
+    wall = time.perf_counter() - start
+    phase = Phase(name, len(urls), concurrent, wall, list(lessons), before)
+    if sampler:
+        phase.rss_peak = sampler.peak_total
+        if settle:
+            phase.rss_after = await settled_rss(urls, sampler, timeout)
+    return phase
+
+
+async def settled_rss(urls: list[str], sampler: RssSampler, timeout: float) -> float:
+    """RSS once the phase's sessions are gone (TTL passed, expired by a probe visit)."""
+    await asyncio.sleep(SESSION_TTL_S + 1)
+    for url in urls:
+        await visit(url, probe_spec(), timeout)
+    await asyncio.sleep(SESSION_TTL_S + 1)
+    return sum(sampler.now().values())
+
+
+def report(phases: list[Phase], same: bool, clients: int) -> str:
+    lines = [f"# classroom: {clients} students, "
+             f"{'same network (resnet20)' if same else 'distinct networks'}", ""]
+    lines.append("| phase | wall s | " + " | ".join(f"{s} p50 / p95 / max" for s in STEPS)
+                 + " | RSS MiB before / peak / after |")
+    lines.append("|---" * (len(STEPS) + 3) + "|")
+    for ph in phases:
+        cells = []
+        for step in STEPS:
+            t = ph.times(step)
+            cells.append(f"{percentile(t, .5):.2f} / {percentile(t, .95):.2f} / {max(t):.2f}"
+                         if t else "–")
+        lines.append(f"| {ph.name} | {ph.wall:.1f} | " + " | ".join(cells)
+                     + f" | {ph.rss_before:.0f} / {ph.rss_peak:.0f} / {ph.rss_after:.0f} |")
+    by_name = {ph.name: ph for ph in phases}
+    seq = by_name.get("one by one")
+    lines.append("")
+    for ph in phases:
+        if ph.concurrent and seq is not None:
+            lines.append(f"- {ph.name}: wall {ph.wall:.1f} s = {ph.wall / seq.wall:.2f} × one by "
+                         f"one ({seq.wall:.1f} s)")
+    at_once = [ph for ph in phases if ph.concurrent]
+    if len(at_once) > 1:
+        base = at_once[0]
+        for ph in at_once[1:]:
+            lines.append(f"- {ph.processes} processes: throughput {base.wall / ph.wall:.2f} × "
+                         f"{base.processes} process(es) ({ph.wall:.1f} s vs {base.wall:.1f} s)")
+    problems = [f"{ph.name}: {p}" for ph in phases for p in ph.problems]
+    lines.append(f"- problems: {len(problems)}")
+    lines += [f"  - {p}" for p in problems[:40]]
+    return "\n".join(lines)
+
+
+async def main_async(args) -> list[Phase]:
+    process_counts = [int(x) for x in args.processes.split(",")]
+    servers: list[Server] = []
+    if args.url:
+        urls, pids = [args.url], ([args.pid] if args.pid else [])
+    else:
+        env = {"STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": str(SESSION_TTL_S)}
+        if args.omp_threads:
+            env["OMP_NUM_THREADS"] = str(args.omp_threads)
+        servers = [Server(env, app_dir=Path(args.app_dir)) for _ in range(max(process_counts))]
+        for server in servers:
+            server.wait_healthy()
+        urls, pids = [s.url for s in servers], [s.pid for s in servers]
+    try:
+        with RssSampler(pids) as sampler:
+            use = sampler if pids else None
+            for url in urls:  # every import, page and the shipped weights loaded once
+                for _ in range(args.warmup):
+                    warm = await lesson(url, warmup_spec(), -1, 0, args.timeout)
+                    print(f"warm-up {url}: {warm.wall:.1f} s"
+                          + (f" PROBLEMS {warm.problems}" if warm.problems else ""), flush=True)
+            phases: list[Phase] = []
+            n = args.clients
+            phase_no = 0
+
+            def students():
+                nonlocal phase_no
+                phase_no += 1
+                return [(i, spec_for(i, args.same, phase_no)) for i in range(n)]
+
+            if not args.skip_one_by_one:
+                alone = await run_phase("alone", urls[:1], students()[:1], False, use,
+                                        args.timeout)
+                phases.append(alone)
+                print(f"alone: {alone.wall:.1f} s", flush=True)
+                seq = await run_phase("one by one", urls[:1], students(), False, use,
+                                      args.timeout)
+                phases.append(seq)
+                print(f"one by one: {seq.wall:.1f} s", flush=True)
+            for k in process_counts:
+                name = "at once" + (f", {k} processes" if len(process_counts) > 1 or k > 1
+                                    else "")
+                ph = await run_phase(name, urls[:k], students(), True, use, args.timeout)
+                phases.append(ph)
+                print(f"{name}: {ph.wall:.1f} s", flush=True)
+        return phases
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--same", action="store_true", help="resnet20 for every student")
+    parser.add_argument("--processes", default="1",
+                        help="comma-separated server process counts for the 'at once' phase")
+    parser.add_argument("--skip-one-by-one", action="store_true",
+                        help="only the 'at once' phase(s)")
+    parser.add_argument("--url", help="use this running server instead of starting one")
+    parser.add_argument("--pid", type=int, help="the --url server's pid, for its RSS")
+    parser.add_argument("--app-dir", default=str(ROOT), help="the checkout to serve")
+    parser.add_argument("--warmup", type=int, default=1, help="warm-up lessons per server")
+    parser.add_argument("--omp-threads", type=int, help="OMP_NUM_THREADS for the server")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per step")
+    parser.add_argument("--json", help="write every step's timing here")
+    args = parser.parse_args()
+    sys.path.insert(0, str(Path(args.app_dir).resolve()))  # its explorer: the specs it serves
+    phases = asyncio.run(main_async(args))
+    print(report(phases, args.same, args.clients))
+    if args.json:
+        Path(args.json).write_text(json.dumps(
+            {"args": vars(args), "phases": [asdict(ph) for ph in phases]}, indent=1))
+    if any(ph.problems for ph in phases):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

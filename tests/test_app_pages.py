@@ -5,7 +5,7 @@ import time
 import pytest
 
 from explorer import NetSpec, gradient_flow
-from explorer.analysis.flow_result import format_ratio
+from explorer.units import times
 
 from apptest_util import fresh_app, widget
 
@@ -25,7 +25,7 @@ def test_gradient_flow_page_reports_explorers_numbers():
     flow = gradient_flow(TINY, seed=0, batch_size=8)
     assert at.info[0].value == flow.summary()
     ratio = flow.plain.conv1_grad_norm / flow.residual.conv1_grad_norm
-    assert f"is {format_ratio(ratio)} times" in at.info[0].value
+    assert f"is {times(ratio)} the residual" in at.info[0].value
     assert at.title[0].value == "Gradient flow"
     assert widget(at, "w_layers").value == "1,1,1"  # the sidebar and its spec survive the switch
 

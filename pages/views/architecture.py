@@ -7,8 +7,8 @@ from explorer.devices import describe
 from explorer.figures.diagram import network_diagram
 from explorer.figures.architecture import shape_flow, stage_bars
 from explorer.nets.reference import reference_for
-from explorer.units import format_bytes, format_count
-from pages.widgets import guard, state
+from explorer.units import MB, format_bytes, format_count
+from pages.widgets import downloads, guard, persist, state
 
 choice = state.current()
 spec = choice.spec
@@ -31,8 +31,10 @@ st.markdown(
     "rows."
 )
 
-batch = st.number_input("Batch size for the mult-add and memory figures", 1, 4096, 1,
-                        key="arch_batch")
+MAX_BATCH = 4096
+batch = int(persist.widget(st.number_input, "Batch size for the mult-add and memory figures",
+                           "arch_batch", 1, step=1,
+                           check=persist.between(1, MAX_BATCH, "The batch size")))
 table = stage_table(spec, batch)
 twin_spec = None
 try:
@@ -82,10 +84,14 @@ st.subheader("Stages")
 st.caption("Each row is one stage: the shape it outputs for the whole batch, its parameters, "
            "its mult-adds, and the activation memory its layers keep for the backward pass.")
 frame = table.to_frame()
+if "activation MB" in frame:  # decimal megabytes, as everywhere in the app (explorer.units)
+    frame["activation MB"] = [r.activation_bytes / MB for r in table.rows] + \
+        [table.total_activation_bytes / MB]
 st.dataframe(frame, hide_index=True, width="stretch",
              column_config={"params": st.column_config.NumberColumn(format="localized"),
                             "mult-adds": st.column_config.NumberColumn(format="localized"),
-                            "activation MB": st.column_config.NumberColumn(format="%.2f")})
+                            "activation MB": st.column_config.NumberColumn(
+                                format="%.2f", help="10⁶ bytes")})
 left, right = st.columns(2)
 bars, flow = stage_charts(spec, batch)
 left.plotly_chart(bars, width="stretch")
@@ -96,19 +102,30 @@ st.caption("Boxes are residual blocks (their convolutions); arcs are the skip co
            "add each block's input to its output at ⊕. Orange arcs change shape (a 1×1 "
            "projection or zero-padding); dashed grey arcs are skips switched off. Hover a box "
            "for its output shape; drag to pan.")
-expand = st.toggle("Show every block", value=False, key="arch_expand",
-                   help="Long stages are collapsed to their first block and the repeats.")
+expand = persist.widget(st.toggle, "Show every block", "arch_expand", False,
+                        help="Long stages are collapsed to their first block and the repeats.")
 st.plotly_chart(cached_diagram(spec, expand=expand), width="stretch")
 
 with st.expander("Per-layer summary (torchinfo)"):
     summary_text = cached_summary(spec, batch)
     st.code(summary_text, language=None)
-    st.download_button("Download summary (.txt)", summary_text, "summary.txt", "text/plain")
+    st.download_button("Download summary (.txt)", summary_text,
+                       downloads.file_name("summary", choice.preset or "custom", ext="txt"),
+                       "text/plain")
 
 st.subheader("Take it with you")
+facts = downloads.provenance(spec, choice.seed, batch)
+name = choice.preset or "custom"
+code = downloads.python_code(spec, choice.seed)
 cols = st.columns(3)
-cols[0].download_button("Stage table (.csv)", frame.to_csv(index=False), "stages.csv", "text/csv")
-cols[1].download_button("Spec (.json)", spec.to_json(), "spec.json", "application/json")
-cols[2].download_button("Python code (.py)", spec.python_call(), "build_net.py", "text/x-python")
+cols[0].download_button("Stage table (.csv)", downloads.csv_text(frame, facts),
+                        downloads.file_name("stages", name, f"batch{batch}", ext="csv"), "text/csv")
+cols[1].download_button("Spec (.json)", downloads.json_text(spec.to_dict(), facts),
+                        downloads.file_name("spec", name, ext="json"), "application/json",
+                        help="The network, seed and batch; `data` is the spec "
+                             "(`NetSpec.from_dict` reads it).")
+cols[2].download_button("Python code (.py)", code,
+                        downloads.file_name("build", name, f"seed{choice.seed}", ext="py"),
+                        "text/x-python")
 with st.expander("The same network in Python"):
-    st.code(spec.python_call(), language="python")
+    st.code(code, language="python")

@@ -8,11 +8,15 @@ from explorer.analysis.batches import SOURCES, analysis_batch
 from explorer.budget import check_fits, gate
 from explorer.figures.gradflow import (depth_sweep_figure, flow_figure, response_std_figure,
                                        weight_grad_heatmap)
-from explorer.io.images import load_image
-from explorer.analysis.sweep import depth_sweep, sweep_spec, sweep_summary
-from pages.widgets import guard, state
+from explorer.io.images import MAX_BYTES, load_image
+from explorer.analysis.sweep import (check_depths, depth_sweep, sweep_spec, sweep_summary,
+                                     valid_depths)
+from explorer.units import MB
+from pages.widgets import downloads, guard, persist, state
 
 MAX_SWEEP_DEPTHS = 12
+MAX_BATCH = 256
+IMAGE_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
 choice = state.current()
 
 st.title("Gradient flow")
@@ -26,20 +30,46 @@ st.markdown(
 )
 
 trained = st.session_state.get("trained_models")
-use_trained = trained is not None and trained.twin is not None and st.radio(
-    "Weights", ["at initialisation (seeded)", "trained in this session"], horizontal=True,
-    key="gf_weights") == "trained in this session"
+use_trained = trained is not None and trained.twin is not None and persist.widget(
+    st.radio, "Weights", "gf_weights", "at initialisation (seeded)",
+    options=["at initialisation (seeded)", "trained in this session"],
+    horizontal=True) == "trained in this session"
+if persist.kept("gf_norm_sidebar") != choice.spec.norm:  # the sidebar changed: follow it
+    persist.show("gf_norm", choice.spec.norm)
+    persist.remember("gf_norm_sidebar", choice.spec.norm)
 cols = st.columns(4)
-batch_size = cols[0].number_input("Batch size", 1, 256, 8, key="gf_batch")
-loss = cols[1].selectbox("Loss", ["cross_entropy", "mse"], key="gf_loss")
-source = cols[2].selectbox("Data", list(SOURCES), format_func=SOURCES.get, key="gf_source")
-norm = cols[3].radio("Normalisation", ["batch", "none"], key="gf_norm", horizontal=True,
-                     index=0 if choice.spec.norm == "batch" else 1,
-                     help="none removes every BatchNorm: the classic vanishing-gradient setting.")
+source = persist.widget(cols[2].selectbox, "Data", "gf_source", "random", options=list(SOURCES),
+                        format_func=SOURCES.get)
+batch_size = int(persist.widget(
+    cols[0].number_input, "Batch size", "gf_batch", 8, step=1,
+    disabled=source == "uploaded", check=persist.between(1, MAX_BATCH, "The batch size"),
+    help="With your own images, the batch is the images you upload."))
+loss = persist.widget(cols[1].selectbox, "Loss", "gf_loss", "cross_entropy",
+                      options=["cross_entropy", "mse"])
+norm = persist.widget(
+    cols[3].radio, "Normalisation", "gf_norm", choice.spec.norm, options=["batch", "none"],
+    horizontal=True, disabled=use_trained,
+    help="Trained weights are measured as they were trained; a norm setting cannot be changed "
+         "after training." if use_trained else
+         "none removes every BatchNorm: the classic vanishing-gradient setting.")
+if use_trained:
+    cols[3].caption(f"As trained: {trained.spec.norm}.")
 uploads = []
 if source == "uploaded":
-    uploads = st.file_uploader("Images", type=["png", "jpg", "jpeg", "gif", "bmp", "webp"],
-                               accept_multiple_files=True, key="gf_uploads") or []
+    uploads = persist.uploads(st.file_uploader, "Images", "gf_uploads", type=IMAGE_TYPES,
+                              max_upload_size=MAX_BYTES // MB,
+                              help=f"Up to {MAX_BYTES // MB} MB per image; they form the batch.")
+
+
+def read_images(files) -> list[tuple[bytes, object]]:
+    """``(bytes, image)`` of every readable upload; a bad file is named and left out."""
+    readable = []
+    for f in files:
+        try:
+            readable.append((f.getvalue(), load_image(f.getvalue())))
+        except ValueError as exc:
+            st.error(f"`{f.name[:60].replace('`', chr(39))}` is left out: {exc}")
+    return readable
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -51,83 +81,119 @@ def measure(spec, seed, batch_size, device, loss, source, image_bytes):
                              loss=loss)
 
 
-def measure_trained(batch_size, loss, source, uploads):
+def measure_trained(batch_size, loss, source, images):
     """The session's trained net and twin: its own models, so no global cache."""
     residual, plain = (trained.model, trained.twin) if trained.spec.skip else \
         (trained.twin, trained.model)
-    images = [load_image(f.getvalue()) for f in uploads]
     inputs, targets = analysis_batch(trained.spec, source, batch_size, choice.seed, images)
     return compare_models(residual, plain, inputs, targets, loss, choice.seed)
 
 
-with guard.user_errors("Gradient flow"):
-    batch = len(uploads) if source == "uploaded" else int(batch_size)  # uploads are the batch
-    if use_trained:
-        check_fits(trained.spec, batch, choice.device)
-        st.caption(f"Measuring {trained.description}, and its twin: trained from identical "
-                   "initial weights, so their weights now differ.")
-        flow = measure_trained(int(batch_size), loss, source, uploads)
-    else:
-        spec = choice.spec.replace(norm=norm, zero_init_residual=False) \
-            if norm != choice.spec.norm else choice.spec
-        check_fits(spec, batch, choice.device)
-        with st.spinner(f"Forward and backward through both nets on {choice.device.type}…"):
-            flow = measure(spec, choice.seed, int(batch_size), str(choice.device), loss, source,
-                           tuple(f.getvalue() for f in uploads))
+def show_flow(flow, spec, weights: str) -> None:
     st.info(flow.summary())
-    along, weights, responses = st.tabs(["Along depth", "Weight gradients",
-                                         "Branch responses (Fig. 7)"])
+    along, per_weight, responses = st.tabs(["Along depth", "Weight gradients",
+                                            "Branch responses (Fig. 7)"])
     with along:
         st.plotly_chart(flow_figure(flow), width="stretch")
         st.caption("Each point is ‖∂loss/∂output‖ of one layer. Where the red (plain) curve sits "
                    "far above or below the blue one, skips change how much signal reaches it.")
-    with weights:
-        value = st.radio("Colour", ["grad_norm", "ratio"], horizontal=True, key="gf_heat",
-                         format_func={"grad_norm": "‖grad‖", "ratio": "‖grad‖ / ‖weight‖"}.get)
+    with per_weight:
+        value = persist.widget(st.radio, "Colour", "gf_heat", "grad_norm",
+                               options=["grad_norm", "ratio"], horizontal=True,
+                               format_func={"grad_norm": "‖grad‖",
+                                            "ratio": "‖grad‖ / ‖weight‖"}.get)
         st.plotly_chart(weight_grad_heatmap(flow, value), width="stretch")
         st.caption("‖grad‖/‖weight‖ is roughly the relative step SGD would take in that layer.")
     with responses:
-        which = st.radio("Measured", ["response", "prenorm"], horizontal=True, key="gf_resp",
-                         format_func={"response": "after the last norm (paper)",
-                                      "prenorm": "before the last norm"}.get)
-        st.plotly_chart(response_std_figure(flow, which), width="stretch")
-    st.download_button("Download the numbers (.csv)", flow.to_frame().to_csv(index=False),
-                       "gradient_flow.csv", "text/csv")
+        show_responses(flow, spec)
+    facts = downloads.provenance(spec, choice.seed, len(images) or batch_size, weights)
+    st.download_button("Download the numbers (.csv)", downloads.csv_text(flow.to_frame(), facts),
+                       downloads.file_name("gradient-flow", choice.preset or "custom",
+                                           f"seed{choice.seed}", ext="csv"), "text/csv")
+
+
+def show_responses(flow, spec) -> None:
+    with_bn = spec.norm == "batch"
+    # With BatchNorm the paper's quantity is ≈1 by construction at init: open on the other view.
+    which = persist.widget(
+        st.radio, "Measured", "gf_resp", "prenorm" if with_bn else "response",
+        options=["prenorm", "response"], horizontal=True,
+        format_func={"response": "after the last norm (paper)",
+                     "prenorm": "before the last norm"}.get)
+    st.plotly_chart(response_std_figure(flow, which), width="stretch")
+    if with_bn:
+        st.caption("After the branch's last BatchNorm the std is about 1 in every block: in a "
+                   "training-mode pass BatchNorm scales each channel to unit variance, and at "
+                   "initialisation its scale γ is 1. He et al. measured trained nets, where γ "
+                   "has moved. Before that norm layer the response still shows how each "
+                   "branch's size changes along depth.")
+    else:
+        st.caption("Without norm layers both views measure the same response.")
+
+
+with guard.user_errors("Gradient flow"):
+    readable = read_images(uploads)
+    images = [image for _, image in readable]
+    if source == "uploaded" and not images:
+        st.info("Upload one or more images above: they are the batch this page measures.")
+    elif use_trained:
+        batch = len(images) if source == "uploaded" else batch_size
+        check_fits(trained.spec, batch, choice.device)
+        st.caption(f"Measuring {trained.description}, and its twin: trained from identical "
+                   "initial weights, so their weights now differ.")
+        show_flow(measure_trained(batch_size, loss, source, images), trained.spec,
+                  trained.description.replace("**", ""))
+    else:
+        spec = choice.spec.replace(norm=norm, zero_init_residual=False) \
+            if norm != choice.spec.norm else choice.spec
+        check_fits(spec, len(images) if source == "uploaded" else batch_size, choice.device)
+        good = tuple(data for data, _ in readable)
+        with st.spinner(f"Forward and backward through both nets on {choice.device.type}…"):
+            flow = measure(spec, choice.seed, batch_size, str(choice.device), loss, source, good)
+        show_flow(flow, spec, "seeded random init")
 
 st.header("Depth sweep")
 st.markdown(
     "The first conv's gradient norm at initialisation for nets of growing depth (CIFAR-style "
-    "stages), residual vs plain, same seed. With BatchNorm the plain nets' first-layer "
-    "gradients grow by orders of magnitude with depth while the residual nets' grow slowly. "
-    "Without any norm layer the ratio flips, mostly because the *residual* nets' gradients now "
-    "grow while the plain nets' shrink only slowly. Run it and read the numbers."
+    "stages of the sidebar's block type), residual vs plain, same seed and batch. Each line "
+    "below the button is read off the numbers of your run."
 )
+block = choice.spec.block
+defaults = {b: ",".join(map(str, valid_depths(b))) for b in ("basic", "bottleneck", "d2l")}
+if persist.kept("sw_block") != block:  # another block type: offer depths it can build
+    if persist.kept("sw_depths") in (None, *defaults.values()):
+        persist.show("sw_depths", defaults[block])
+    persist.remember("sw_block", block)
+form = "9n+2" if block == "bottleneck" else "6n+2"
 cols = st.columns(4)
-depths_text = cols[0].text_input("Depths", "8,14,20,32,56", key="sw_depths",
-                                 help="6n+2 for basic blocks, 9n+2 for bottlenecks.")
-norms = cols[1].multiselect("Normalisation", ["batch", "none"], ["batch", "none"], key="sw_norms")
-sweep_size = cols[2].number_input("Image size", 8, 64, 16, key="sw_size")
-sweep_batch = cols[3].number_input("Batch", 2, 64, 8, key="sw_batch")
+depths_text = persist.widget(cols[0].text_input, "Depths", "sw_depths", defaults[block],
+                             help=f"{form} for the sidebar's block type: {defaults[block]}, …")
+norms = persist.widget(cols[1].multiselect, "Normalisation", "sw_norms", ["batch", "none"],
+                       options=["batch", "none"])
+sweep_size = int(persist.widget(cols[2].number_input, "Image size", "sw_size", 16, step=1,
+                                check=persist.between(8, 64, "The image size")))
+sweep_batch = int(persist.widget(cols[3].number_input, "Batch", "sw_batch", 8, step=1,
+                                 check=persist.between(2, 64, "The batch")))
 
 with guard.user_errors("Depth sweep"):
     depths = guard.int_list("Depths", depths_text)
     if len(depths) > MAX_SWEEP_DEPTHS:
         raise ValueError(f"A sweep takes at most {MAX_SWEEP_DEPTHS} depths; got {len(depths)}.")
-    key = (choice.spec.block, depths, tuple(norms), int(sweep_size), int(sweep_batch),
-           choice.seed, str(choice.device))
+    check_depths(block, depths)
+    key = (block, depths, tuple(norms), sweep_size, sweep_batch, choice.seed, str(choice.device))
     sweeps = st.session_state.setdefault("sweeps", {})
     run, stop = st.columns([1, 5])
     if run.button("Run depth sweep", type="primary", key="sw_run") and key not in sweeps:
         for norm_name in norms or ["batch"]:  # the deepest net must fit before any is built
-            check_fits(sweep_spec(choice.spec.block, max(depths), norm=norm_name,
-                                  image_size=int(sweep_size)), int(sweep_batch), choice.device)
+            check_fits(sweep_spec(block, max(depths), norm=norm_name, image_size=sweep_size),
+                       sweep_batch, choice.device)
         stop_slot = stop.empty()
         stop_slot.button("Stop", key="sw_stop")  # a click reruns the page, which ends the sweep
         bar = st.progress(0.0, text="Starting…")
         with gate(choice.device):
             sweeps[key] = depth_sweep(
-                choice.spec.block, depths, norm=norms or ["batch"], image_size=int(sweep_size),
-                batch_size=int(sweep_batch), seed=choice.seed, device=choice.device,
+                block, depths, norm=norms or ["batch"], image_size=sweep_size,
+                batch_size=sweep_batch, seed=choice.seed, device=choice.device,
                 on_progress=lambda done, total, msg: bar.progress(done / total, text=msg),
             )
         bar.empty()
@@ -138,7 +204,12 @@ with guard.user_errors("Depth sweep"):
             st.markdown(f"- {line}")
         st.plotly_chart(depth_sweep_figure(frame), width="stretch")
         st.dataframe(frame, hide_index=True, width="stretch")
-        st.download_button("Download the sweep (.csv)", frame.to_csv(index=False), "sweep.csv",
-                           "text/csv", key="sw_csv")
+        facts = {**downloads.provenance(sweep_spec(block, depths[0], image_size=sweep_size),
+                                        choice.seed, sweep_batch),
+                 "depths": list(depths), "norms": list(norms or ["batch"]),
+                 "note": "spec is the shallowest net; the others add blocks per stage"}
+        st.download_button("Download the sweep (.csv)", downloads.csv_text(frame, facts),
+                           downloads.file_name("depth-sweep", block, f"seed{choice.seed}",
+                                               ext="csv"), "text/csv", key="sw_csv")
     elif st.session_state.get("sw_stop"):
         st.warning("Sweep stopped. Run it again to start over.")

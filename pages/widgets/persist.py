@@ -37,6 +37,11 @@ def kept(key: str, default: Any = None) -> Any:
     return st.session_state.get(KEPT + key, default)
 
 
+def remember(key: str, value: Any) -> None:
+    """Keep a page's own non-widget value (e.g. which sidebar setting it last followed)."""
+    st.session_state[KEPT + key] = value
+
+
 def show(key: str, value: Any) -> None:
     """Make the widget ``key`` show ``value`` on its next draw (call before drawing it)."""
     st.session_state[KEPT + key] = value

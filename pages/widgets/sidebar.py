@@ -6,7 +6,6 @@ import streamlit as st
 
 from explorer import PRESETS, NetSpec
 from explorer.devices import available_choices, describe
-from explorer.nets.spec import MAX_IMAGE_SIZE, MAX_IN_CHANNELS, MAX_CLASSES, MAX_WIDTH
 
 from . import guard, state
 
@@ -51,8 +50,9 @@ def _on_preset() -> None:
         _widgets_from_spec(PRESETS[name])
 
 
-def _on_field() -> None:
+def _on_field(field: str) -> None:
     ss = st.session_state
+    ss.spec_error_field = field
     try:
         layers = guard.int_list("Blocks per stage", ss.w_layers)
         spec = NetSpec(
@@ -65,8 +65,33 @@ def _on_field() -> None:
     except ValueError as exc:
         ss.spec_error = str(exc)
         return
-    ss.spec, ss.spec_error = spec, None
+    ss.spec, ss.spec_error, ss.spec_error_field = spec, None, None
     ss.w_preset = state.matching_preset(spec) or CUSTOM
+
+
+def _error_under(field: str) -> None:
+    """The sidebar's refusal, shown under the field that caused it."""
+    ss = st.session_state
+    if ss.get("spec_error") and ss.get("spec_error_field") == field:
+        error = ss.spec_error  # may quote a pasted value: a URL can carry thousands of digits
+        st.error((error if len(error) <= MAX_ERROR_CHARS else error[:MAX_ERROR_CHARS] + "…")
+                 + " The network stays as it was.")
+
+
+def _field(draw, label: str, key: str, **kwargs) -> None:
+    draw(label, key=key, on_change=_on_field, args=(key,), **kwargs)
+    _error_under(key)
+
+
+def _seed() -> None:
+    ss = st.session_state
+    st.number_input("Seed", key="w_seed", step=1,
+                    help=f"0 to {state.MAX_SEED:,}. Same seed, same weights — with or without "
+                         "skips.")
+    try:
+        ss.seed = state.parse_seed(str(int(ss.w_seed)))
+    except ValueError as exc:
+        st.error(f"{exc} Still using seed {ss.seed}.")
 
 
 def draw() -> state.Choice:
@@ -76,49 +101,53 @@ def draw() -> state.Choice:
     if "w_block" not in ss:
         _widgets_from_spec(ss.spec)
         ss.w_seed = ss.seed
+    in_expander = {"w_base_width", "w_widths", "w_stem", "w_shortcut", "w_stride_on", "w_norm",
+                   "w_zero_init", "w_in_channels", "w_image_size", "w_num_classes"}
+    failed = ss.get("spec_error_field") if ss.get("spec_error") else None
     with st.sidebar:
         st.selectbox("Preset", [CUSTOM, *PRESETS], key="w_preset", on_change=_on_preset,
                      help="Start from a published network, then change anything below.")
-        st.selectbox("Block", list(BLOCKS), format_func=BLOCKS.get, key="w_block",
-                     on_change=_on_field)
-        st.text_input("Blocks per stage", key="w_layers", on_change=_on_field,
-                      help="One number per stage, 1–6 stages of 0–64 blocks, e.g. 3,4,6,3.")
-        st.toggle("Skip connections", key="w_skip", on_change=_on_field,
-                  help="Off gives the paper's plain network with the same layers and weights.")
-        with st.expander("Widths, stem, shortcuts"):
-            st.number_input("Base width", 1, MAX_WIDTH, key="w_base_width", on_change=_on_field,
-                            help="Stage i has base × 2^i channels unless widths are given.")
-            st.text_input("Widths (optional)", key="w_widths", on_change=_on_field,
-                          help="Channels per stage, e.g. 16,32,64. Empty: derived from the base.")
-            st.radio("Stem", ["imagenet", "cifar"], key="w_stem", on_change=_on_field,
-                     horizontal=True, help="imagenet: 7×7/2 conv + max-pool. cifar: one 3×3 conv.")
-            st.selectbox("Shortcut option", list(SHORTCUTS), format_func=SHORTCUTS.get,
-                         key="w_shortcut", on_change=_on_field,
-                         help="He et al. 2015 §3.3: how a skip crosses a change of shape.")
-            st.radio("Bottleneck stride on", ["3x3", "1x1"], key="w_stride_on", horizontal=True,
-                     on_change=_on_field, disabled=ss.w_block != "bottleneck",
-                     help="3x3: torchvision 'V1.5'. 1x1: the paper's original.")
-            st.radio("Normalisation", ["batch", "none"], key="w_norm", horizontal=True,
-                     on_change=_on_field, help="none: no BatchNorm anywhere (conv biases on).")
-            st.checkbox("Zero-init last BN of each branch", key="w_zero_init",
-                        on_change=_on_field)
-        with st.expander("Input, classes, seed, device"):
-            st.number_input("Input channels", 1, MAX_IN_CHANNELS, key="w_in_channels",
-                            on_change=_on_field)
-            st.number_input("Image size (px)", 1, MAX_IMAGE_SIZE, key="w_image_size",
-                            on_change=_on_field)
-            st.number_input("Classes", 1, MAX_CLASSES, key="w_num_classes", on_change=_on_field)
-            st.number_input("Seed", 0, state.MAX_SEED, key="w_seed",
-                            help="Same seed, same weights — with or without skips.")
+        _field(st.selectbox, "Block", "w_block", options=list(BLOCKS), format_func=BLOCKS.get)
+        _field(st.text_input, "Blocks per stage", "w_layers",
+               help="One number per stage, 1–6 stages of 0–64 blocks, e.g. 3,4,6,3.")
+        _field(st.toggle, "Skip connections", "w_skip",
+               help="Off gives the paper's plain network with the same layers and weights.")
+        with st.expander("Widths, stem, shortcuts", expanded=failed in in_expander):
+            _field(st.number_input, "Base width", "w_base_width", step=1,
+                   help="1 to 8,192. Stage i has base × 2^i channels unless widths are given.")
+            _field(st.text_input, "Widths (optional)", "w_widths",
+                   help="Channels per stage, e.g. 16,32,64. Empty: derived from the base.")
+            _field(st.radio, "Stem", "w_stem", options=["imagenet", "cifar"], horizontal=True,
+                   help="imagenet: 7×7/2 conv + max-pool. cifar: one 3×3 conv.")
+            _field(st.selectbox, "Shortcut option", "w_shortcut", options=list(SHORTCUTS),
+                   format_func=SHORTCUTS.get,
+                   help="He et al. 2015 §3.3: how a skip crosses a change of shape. "
+                        + " ".join(SHORTCUTS.values()))
+            _field(st.radio, "Bottleneck stride on", "w_stride_on", options=["3x3", "1x1"],
+                   horizontal=True, disabled=ss.w_block != "bottleneck",
+                   help="3x3: torchvision 'V1.5'. 1x1: the paper's original.")
+            _field(st.radio, "Normalisation", "w_norm", options=["batch", "none"],
+                   horizontal=True, help="none: no BatchNorm anywhere (conv biases on).")
+            _field(st.checkbox, "Zero-init last BN of each branch", "w_zero_init")
+        with st.expander("Input, classes, seed, device", expanded=failed in in_expander):
+            _field(st.number_input, "Input channels", "w_in_channels", step=1, help="1 to 64.")
+            _field(st.number_input, "Image size (px)", "w_image_size", step=1,
+                   help="1 to 4,096, and at least the network's total stride.")
+            _field(st.number_input, "Classes", "w_num_classes", step=1, help="1 to 100,000.")
+            _seed()
             st.selectbox("Device", available_choices(), key="device_choice",
                          help="auto: the GPU when there is one.")
-        ss.seed = int(ss.w_seed)
         choice = state.current()
         st.caption(f"Device: {describe(choice.device)}")
-    if ss.spec_error:
-        # The message may quote a pasted value (a URL can carry thousands of digits).
+        if ss.get("spec_error"):
+            st.caption(f"Still showing the last valid network ({choice.preset or 'custom'}).")
+    if ss.get("spec_error") and failed not in _FIELDS:  # a link's error belongs to no field
         error = ss.spec_error
         st.error(error if len(error) <= MAX_ERROR_CHARS else error[:MAX_ERROR_CHARS] + "…")
-        st.caption(f"Still showing the last valid network ({choice.preset or 'custom'}).")
     state.sync_url(choice)
     return choice
+
+
+_FIELDS = {"w_block", "w_layers", "w_skip", "w_base_width", "w_widths", "w_stem", "w_shortcut",
+           "w_stride_on", "w_norm", "w_zero_init", "w_in_channels", "w_image_size",
+           "w_num_classes"}

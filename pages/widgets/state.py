@@ -41,18 +41,18 @@ def init_from_url() -> None:
     params = st.query_params.to_dict()
     try:
         st.session_state.spec = NetSpec.from_query(params)
-        st.session_state.seed = _parse_seed(params.get("seed", "0"))
+        st.session_state.seed = parse_seed(params.get("seed", "0"))
     except ValueError as exc:
         st.session_state.spec_error = f"The link's network is not valid: {exc} Showing {DEFAULT_PRESET}."
 
 
-def _parse_seed(text: str) -> int:
+def parse_seed(text: str) -> int:
     try:
         seed = int(text)
     except ValueError:
-        raise ValueError(f"'seed' must be a whole number, got {text!r}.") from None
+        raise ValueError(f"'Seed' must be a whole number, got {text!r}.") from None
     if not 0 <= seed <= MAX_SEED:
-        raise ValueError(f"'seed' must be between 0 and {MAX_SEED}.")
+        raise ValueError(f"'Seed' must be between 0 and {MAX_SEED:,}, got {seed:,}.")
     return seed
 
 

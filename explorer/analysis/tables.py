@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from explorer.analysis.receptive_field import windows as receptive_windows
 from explorer.nets.model import ResNet
 from explorer.nets.spec import NetSpec
 
@@ -35,6 +36,10 @@ class StageRow:
     params: int
     mult_adds: int
     activation_bytes: int
+    # Theoretical receptive field (pixels) and cumulative stride of the stage's output units;
+    # None for the head, whose global average pool sees the whole image.
+    receptive_field: int | None = None
+    stride: int | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,8 @@ class StageTable:
                 "params": r.params,
                 "mult-adds": r.mult_adds,
                 "activation MB": r.activation_bytes / 2**20,
+                "receptive field": r.receptive_field,
+                "stride": r.stride,
             }
             for r in self.rows
         ]
@@ -79,9 +86,14 @@ class StageTable:
                 "params": self.total_params,
                 "mult-adds": self.total_mult_adds,
                 "activation MB": self.total_activation_bytes / 2**20,
+                "receptive field": None,
+                "stride": None,
             }
         )
-        return pd.DataFrame.from_records(records)
+        frame = pd.DataFrame.from_records(records)
+        for column in ("receptive field", "stride"):  # whole numbers with gaps, not floats
+            frame[column] = frame[column].astype("Int64")
+        return frame
 
     def to_dict(self) -> dict:
         return {
@@ -170,6 +182,7 @@ def stage_table(spec: NetSpec, batch_size: int = 1) -> StageTable:
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise ValueError(f"The batch size must be a whole number of at least 1, got {batch_size!r}.")
     leaves = _trace(spec)
+    windows = receptive_windows(spec)
     groups = ["stem"] + [f"layer{i + 1}" for i in range(len(spec.layers))] + ["head"]
     rows = []
     for group in groups:
@@ -187,6 +200,8 @@ def stage_table(spec: NetSpec, batch_size: int = 1) -> StageTable:
             mult_adds=batch_size * sum(leaf.mult_adds for leaf in members),
             activation_bytes=batch_size * BYTES_PER_FLOAT
             * sum(leaf.activations for leaf in members),
+            receptive_field=windows[group].size if group in windows else None,
+            stride=windows[group].jump if group in windows else None,
         ))
     return StageTable(spec, batch_size, tuple(rows))
 

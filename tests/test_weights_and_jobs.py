@@ -11,6 +11,7 @@ import torchvision.models._api as tv_api
 from explorer import NetSpec
 from explorer.budget import gate
 from explorer.training.shapes import ShapesDataset
+from explorer.training.config import TrainConfig
 from explorer.training.jobs import TrainingJob
 from explorer.io.weights import pretrained_torchvision
 
@@ -44,26 +45,26 @@ def make_data(spec):
 
 
 def test_job_trains_in_the_background_and_reports_events():
-    job = TrainingJob({"tiny": TINY}, make_data, epochs=1, batch_size=32, lr=0.05, seed=0,
-                      device="cpu").start()
+    job = TrainingJob({"tiny": TINY}, TrainConfig(epochs=1, batch_size=32, lr=0.05),
+                      make_data, device="cpu").start()
     job.wait(120)
     assert not job.running and job.error is None and not job.stopped
     assert set(job.results["tiny"].models) == {"residual", "plain"}
-    kinds = {(e.run, e.event.variant, e.event.kind) for e in job.events}
+    kinds = {(e.run, e.event.variant, e.event.kind) for e in job.events.snapshot()}
     assert ("tiny", "plain", "epoch") in kinds and ("tiny", "residual", "step") in kinds
     assert job.progress()[0] == pytest.approx(1.0)
 
 
 def test_job_stops_between_runs_and_reports_errors():
-    job = TrainingJob({"a": TINY, "b": TINY}, make_data, epochs=20, batch_size=8, lr=0.05,
-                      seed=0, device="cpu")
+    job = TrainingJob({"a": TINY, "b": TINY}, TrainConfig(epochs=20, batch_size=8, lr=0.05),
+                      make_data, device="cpu")
     job.stop()  # stopped before it starts: nothing is trained
     job.start().wait(60)
     assert job.results == {} and job.stopped
 
     def broken(spec):
         raise ValueError("no such dataset")
-    failing = TrainingJob({"a": TINY}, broken, 1, 8, 0.1, 0, "cpu").start()
+    failing = TrainingJob({"a": TINY}, TrainConfig(epochs=1, batch_size=8), broken, "cpu").start()
     failing.wait(60)
     assert failing.error == "ValueError: no such dataset" and not failing.running
 

@@ -7,47 +7,17 @@ head and input; pass ``dataset=`` or ``names=`` when you know better.
 
 from __future__ import annotations
 
-import functools
 from typing import Sequence
 
 from explorer.nets.spec import PRESETS, NetSpec
-
-CIFAR10 = (
-    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
-)
-FASHION_MNIST = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-    "Ankle boot",
-)
-DATASETS = ("imagenet", "cifar10", "fashion-mnist", "shapes")
-
-
-@functools.lru_cache(maxsize=1)
-def imagenet_classes() -> tuple[str, ...]:
-    """The 1000 ImageNet-1k category names, in torchvision's class-index order."""
-    from torchvision.models import ResNet18_Weights  # lazy: only needed for ImageNet heads
-
-    return tuple(ResNet18_Weights.IMAGENET1K_V1.meta["categories"])
-
-
-def shapes_classes() -> tuple[str, ...]:
-    """The synthetic shapes dataset's classes (`explorer.training.shapes.CLASSES`)."""
-    from explorer.training.shapes import CLASSES  # lazy: the dataset module is heavier than a list of names
-
-    return tuple(CLASSES)
+from explorer.training.datasets import CIFAR10_CLASSES as CIFAR10  # noqa: F401  (re-exported)
+from explorer.training.datasets import DATASETS
+from explorer.training.datasets import dataset as registry
 
 
 def dataset_classes(dataset: str) -> tuple[str, ...]:
-    """Class names of a dataset: ``imagenet``, ``cifar10``, ``fashion-mnist`` or ``shapes``."""
-    if dataset == "imagenet":
-        return imagenet_classes()
-    if dataset == "cifar10":
-        return CIFAR10
-    if dataset == "fashion-mnist":
-        return FASHION_MNIST
-    if dataset == "shapes":
-        return shapes_classes()
-    raise ValueError(f"Unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}.")
+    """Class names of a dataset in the registry (``explorer.training.datasets.DATASETS``)."""
+    return registry(dataset).classes
 
 
 def guess_dataset(spec: NetSpec) -> str | None:
@@ -56,7 +26,7 @@ def guess_dataset(spec: NetSpec) -> str | None:
         return "imagenet"
     if spec.num_classes == 10:
         return "fashion-mnist" if spec.in_channels == 1 else "cifar10"
-    if spec.num_classes == len(shapes_classes()) and spec.in_channels == 3:
+    if spec.num_classes == DATASETS["shapes"].num_classes and spec.in_channels == 3:
         return "shapes"
     return None
 

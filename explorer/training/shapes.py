@@ -20,13 +20,11 @@ import math
 import torch
 from torch.utils.data import Dataset
 
-CLASSES = ("circle", "square", "triangle", "cross", "star", "ring", "heart", "crescent")
-SPLITS = ("train", "val", "test")
-# Per-channel mean/std of pixels in [0, 1] over 20 000 train images (seed 0, 32 px), measured by
-# `python -m explorer.training.shapes`. Shipped checkpoints were trained with these: never change them.
-MEAN = (0.4982, 0.5013, 0.4997)
-STD = (0.2857, 0.2854, 0.2849)
+from explorer.training.datasets import SHAPES_CLASSES as CLASSES
+from explorer.training.datasets import SHAPES_MEAN as MEAN
+from explorer.training.datasets import SHAPES_STD as STD
 
+SPLITS = ("train", "val", "test")
 RADIUS = (0.45, 0.75)  # object radius, in half-image units
 LINES, BLOBS = 2, 3  # most distractors of each kind per image
 NOISE_STD = 0.04

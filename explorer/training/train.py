@@ -22,38 +22,45 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from explorer.nets.preserved import preserved
 from torch.utils.data import Dataset, default_collate
 
+from explorer.devices import resolve_device
 from explorer.nets.model import ResNet, build
+from explorer.nets.preserved import preserved
 from explorer.nets.spec import NetSpec
+from explorer.training.config import TrainConfig
+
+TAIL_STEPS = 50  # a run's final training loss is the mean over its last steps
 
 
 @dataclass(frozen=True)
 class ProgressEvent:
-    """What ``on_progress`` receives after a logged step (``kind="step"``) or an epoch."""
+    """What ``on_progress`` receives: after logged steps (``kind="step"``), before a held-out
+    evaluation (``"evaluating"``) and after a full epoch (``"epoch"``)."""
 
-    kind: str  # "step" or "epoch"
+    kind: str  # "step", "evaluating" or "epoch"
     variant: str  # "residual" or "plain"
     step: int  # steps done (per variant), 1-based
     total_steps: int
-    epoch: int  # 1-based
+    epoch: int  # 1-based: the epoch this step belongs to
     epochs: int
     loss: float  # this step's loss, or the epoch's mean
     accuracy: float  # this batch's, or the epoch's running train accuracy
     lr: float
-    eta_s: float  # estimated seconds left for the whole run
-    images_per_s: float | None = None  # epoch events only
+    images_per_s: float | None = None  # epoch events: this variant's own throughput
     val_accuracy: float | None = None  # epoch events with a val_dataset
 
 
 @dataclass
 class History:
-    """One variant's record: ``steps`` rows (step, epoch, loss, accuracy, lr) and ``epochs``
-    rows (epoch, loss, train_accuracy, val_accuracy, images_per_s, seconds)."""
+    """One variant's record: ``steps`` rows (step, epoch, loss, accuracy, lr), ``epochs`` rows
+    for *complete* epochs only (epoch, loss, train_accuracy, val_accuracy, images_per_s,
+    seconds), and ``final``: where the run ended (steps, epochs done as a fraction, held-out
+    accuracy there), also for a run stopped mid-epoch."""
 
     steps: list[dict] = field(default_factory=list)
     epochs: list[dict] = field(default_factory=list)
+    final: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -65,7 +72,24 @@ class TrainResult:
     histories: dict[str, History]
     stopped: bool  # should_stop() ended the run early
     seconds: float
-    config: dict
+    config: TrainConfig
+    steps_done: int = 0
+    total_steps: int = 0
+    device: str = "cpu"
+    threads: int = 1
+
+    @property
+    def epochs_done(self) -> float:
+        """Epochs done, as a fraction (1.35 for a run stopped a third into its second epoch)."""
+        per_epoch = self.total_steps / max(1, self.config.epochs)
+        return self.steps_done / per_epoch if per_epoch else 0.0
+
+    def metadata(self) -> dict:
+        """What a saved checkpoint records about the run that made it."""
+        return {"config": self.config.to_dict(), "steps_done": self.steps_done,
+                "total_steps": self.total_steps, "epochs_done": round(self.epochs_done, 3),
+                "stopped_early": self.stopped, "seconds": round(self.seconds, 1),
+                "device": self.device, "threads": self.threads}
 
 
 def variant_specs(spec: NetSpec, twin: bool) -> dict[str, NetSpec]:
@@ -90,15 +114,15 @@ def fetch(dataset: Dataset, indices: torch.Tensor) -> tuple[torch.Tensor, torch.
     return images, torch.as_tensor(labels)
 
 
-def _autocast(device: torch.device):
-    if device.type != "cuda":
+def _autocast(device: torch.device, amp: bool = True):
+    if device.type != "cuda" or not amp:
         return nullcontext()
     dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.autocast("cuda", dtype=dtype)
 
 
-def _to_device(x: torch.Tensor, device: torch.device) -> torch.Tensor:
-    if device.type == "cuda":
+def _to_device(x: torch.Tensor, device: torch.device, amp: bool = False) -> torch.Tensor:
+    if amp:
         return x.to(device, non_blocking=True, memory_format=torch.channels_last)
     return x.to(device)
 
@@ -120,144 +144,177 @@ def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 256,
         for start in range(0, len(dataset), batch_size):
             idx = torch.arange(start, min(len(dataset), start + batch_size))
             images, labels = fetch(dataset, idx)
-            logits = model(_to_device(images, device))
+            logits = model(images.to(device))
             correct += int((logits.argmax(1).cpu() == labels).sum())
     return correct / len(dataset)
 
 
 class _Variant:
-    """One model with its optimiser, schedule and running sums."""
+    """One model with its optimiser, schedule, running sums and own clock."""
 
-    def __init__(self, spec: NetSpec, seed: int, device: torch.device, lr: float, momentum: float,
-                 weight_decay: float, total: int, warmup: int) -> None:
-        self.model = build(spec, seed, device)
-        if device.type == "cuda":
+    def __init__(self, spec: NetSpec, config: TrainConfig, device: torch.device, amp: bool,
+                 total: int, warmup: int) -> None:
+        self.model = build(spec, config.seed, device)
+        if amp:
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr, momentum=momentum,
-                                         weight_decay=weight_decay)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=config.lr,
+                                         momentum=config.momentum,
+                                         weight_decay=config.weight_decay)
         self.schedule = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda s: lr_factor(s, total, warmup))
-        fp16 = device.type == "cuda" and not torch.cuda.is_bf16_supported()
+        fp16 = amp and not torch.cuda.is_bf16_supported()
         self.scaler = torch.amp.GradScaler("cuda", enabled=fp16)
         self.history = History()
         self.pending: list[tuple[int, int, float, torch.Tensor, torch.Tensor, int]] = []
+        self.seconds = 0.0  # this variant's own step time in the current epoch
+        self.sums: list[torch.Tensor] = []
 
-    def step(self, images: torch.Tensor, labels: torch.Tensor, device: torch.device):
-        with _autocast(device):
+    def start_epoch(self, device: torch.device) -> None:
+        self.seconds = 0.0
+        self.sums = [torch.zeros((), device=device), torch.zeros((), device=device)]
+
+    def step(self, images: torch.Tensor, labels: torch.Tensor, device: torch.device, amp: bool,
+             step: int, epoch: int) -> None:
+        began = time.perf_counter()
+        with _autocast(device, amp):
             logits = self.model(images)
             loss = F.cross_entropy(logits.float(), labels)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()
-        lr = self.optimizer.param_groups[0]["lr"]
+        rate = self.optimizer.param_groups[0]["lr"]
         self.schedule.step()
-        return loss.detach(), (logits.argmax(1) == labels).sum(), lr
+        loss, correct = loss.detach(), (logits.argmax(1) == labels).sum()
+        if device.type == "cuda":  # so that each variant's clock measures its own work
+            torch.cuda.synchronize(device)
+        self.seconds += time.perf_counter() - began
+        self.sums[0] += loss * len(labels)
+        self.sums[1] += correct
+        self.pending.append((step, epoch, rate, loss, correct, len(labels)))
+
+    def flush(self, name: str, on_progress, total: int, epochs: int) -> None:
+        """Move pending step records to the history: one host sync for several steps."""
+        if not self.pending:
+            return
+        values = torch.stack([torch.stack([p[3].float(), p[4].float()])
+                              for p in self.pending]).tolist()
+        for (step, epoch, rate, _, _, size), (loss, correct) in zip(self.pending, values):
+            self.history.steps.append({"step": step, "epoch": epoch, "loss": loss,
+                                       "accuracy": correct / size, "lr": rate})
+        self.pending.clear()
+        last = self.history.steps[-1]
+        if on_progress is not None:
+            on_progress(ProgressEvent("step", name, last["step"], total, last["epoch"], epochs,
+                                      last["loss"], last["accuracy"], last["lr"]))
+
+    def _evaluate(self, name: str, val_dataset, on_progress, where) -> float | None:
+        if val_dataset is None:
+            return None
+        step, total, epochs = where
+        if on_progress is not None:
+            last = self.history.steps[-1]
+            on_progress(ProgressEvent("evaluating", name, step, total, last["epoch"], epochs,
+                                      last["loss"], last["accuracy"], last["lr"]))
+        return evaluate(self.model, val_dataset)
+
+    def end_epoch(self, name: str, epoch: int, seen: int, val_dataset, on_progress,
+                  where: tuple[int, int, int]) -> None:
+        row = {"epoch": epoch, "loss": float(self.sums[0]) / seen,
+               "train_accuracy": float(self.sums[1]) / seen,
+               "val_accuracy": self._evaluate(name, val_dataset, on_progress, where),
+               "images_per_s": seen / max(self.seconds, 1e-9), "seconds": self.seconds}
+        self.history.epochs.append(row)
+        if on_progress is not None:
+            step, total, epochs = where
+            on_progress(ProgressEvent("epoch", name, step, total, epoch, epochs, row["loss"],
+                                      row["train_accuracy"], self.history.steps[-1]["lr"],
+                                      row["images_per_s"], row["val_accuracy"]))
+
+    def finish(self, name: str, step: int, per_epoch: int, val_dataset, on_progress,
+               where: tuple[int, int, int], already_evaluated: bool) -> None:
+        """Record where the run ended; a run stopped mid-epoch is evaluated there."""
+        tail = self.history.steps[-TAIL_STEPS:]
+        if already_evaluated:
+            val = self.history.epochs[-1]["val_accuracy"]
+        else:
+            val = self._evaluate(name, val_dataset, on_progress, where) if tail else None
+        self.history.final = {
+            "steps": step, "epochs_done": step / per_epoch, "val_accuracy": val,
+            "train_loss": sum(s["loss"] for s in tail) / len(tail) if tail else None,
+        }
 
 
-def train(spec: NetSpec, dataset: Dataset, epochs: int, batch_size: int = 128, lr: float = 0.1,
-          seed: int = 0, device: str | torch.device = "cpu",
+def schedule(config: TrainConfig, n: int) -> tuple[int, int, int]:
+    """(steps per epoch, total steps, warm-up steps) for ``n`` training images."""
+    per_epoch = max(1, n // config.batch_size)
+    total = config.epochs * per_epoch
+    warmup = max(1, min(round(config.warmup_epochs * per_epoch), total // 5))
+    return per_epoch, total, warmup
+
+
+def train(spec: NetSpec, dataset: Dataset, config: TrainConfig = TrainConfig(), *,
+          val_dataset: Dataset | None = None, device: str | torch.device | None = None,
           on_progress: Callable[[ProgressEvent], None] | None = None,
-          should_stop: Callable[[], bool] | None = None, val_dataset: Dataset | None = None,
-          twin: bool = False, weight_decay: float = 5e-4, momentum: float = 0.9,
+          should_stop: Callable[[], bool] | None = None,
           log_every: int | None = None) -> TrainResult:
-    """Train ``spec`` (and with ``twin`` its plain counterpart) from ``build(spec, seed)``.
+    """Train ``spec`` (and with ``config.twin`` its plain counterpart) from ``build(spec, seed)``.
 
     Args:
         spec: the architecture; ``num_classes``/``image_size`` must suit the dataset.
-        dataset: yields (image, label), or has ``get_batch(indices)`` (fast path).
-        epochs: passes over the dataset; each uses ``len(dataset) // batch_size`` full batches.
-        batch_size, lr, weight_decay, momentum: the SGD recipe (``lr`` is the peak rate).
-        seed: initial weights (``build``) and shuffling (a local ``torch.Generator``).
-        device: ``cpu`` or ``cuda``.
-        on_progress: called with a ``ProgressEvent`` every ``log_every`` steps and per epoch.
+        dataset: yields (image, label), or has ``get_batch(indices)`` (fast path). Its length,
+            not ``config.train_size``, sets the epoch.
+        config: the recipe (epochs, batch, SGD, schedule, seed, twin, device, AMP).
+        val_dataset: evaluated after each complete epoch, and where a stopped run ends.
+        device: overrides ``config.device``.
+        on_progress: called with a ``ProgressEvent`` every ``log_every`` steps, before each
+            held-out evaluation and per epoch.
         should_stop: polled before every step; returning True ends the run with what it has.
-        val_dataset: evaluated after each epoch.
-        twin: also train the plain twin (``skip=False``) from identical initial weights, on the
-            same batches in the same order, interleaved step by step.
         log_every: steps between logged losses (each costs a GPU sync); default 1 on CPU, 20 on
             CUDA.
 
     Returns:
         A ``TrainResult``; with ``stopped`` True when ``should_stop`` cut the run short.
     """
-    device = torch.device(device)
+    device = torch.device(device) if device is not None else resolve_device(config.device)
+    amp = config.amp and device.type == "cuda"
     log_every = log_every or (20 if device.type == "cuda" else 1)
     n = len(dataset)
-    per_epoch = max(1, n // batch_size)
-    total = epochs * per_epoch
-    warmup = max(1, min(per_epoch, total // 5))
-    variants = {name: _Variant(s, seed, device, lr, momentum, weight_decay, total, warmup)
-                for name, s in variant_specs(spec, twin).items()}
-    gen = torch.Generator().manual_seed(seed)
+    per_epoch, total, warmup = schedule(config, n)
+    variants = {name: _Variant(s, config, device, amp, total, warmup)
+                for name, s in variant_specs(spec, config.twin).items()}
+    gen = torch.Generator().manual_seed(config.seed)
     start, step, stopped = time.perf_counter(), 0, False
-    for epoch in range(1, epochs + 1):
+    for epoch in range(1, config.epochs + 1):
         order = torch.randperm(n, generator=gen)
-        epoch_start, seen = time.perf_counter(), 0
-        sums = {name: [torch.zeros((), device=device), torch.zeros((), device=device)] for name in variants}
+        seen = 0
+        for v in variants.values():
+            v.start_epoch(device)
         for b in range(per_epoch):
             if should_stop is not None and should_stop():
                 stopped = True
                 break
-            images, labels = fetch(dataset, order[b * batch_size:(b + 1) * batch_size])
-            images, labels = _to_device(images, device), labels.to(device)
+            images, labels = fetch(dataset, order[b * config.batch_size:(b + 1) * config.batch_size])
+            images, labels = _to_device(images, device, amp), labels.to(device)
             step += 1
             seen += len(labels)
             for name, v in variants.items():
-                loss, correct, rate = v.step(images, labels, device)
-                sums[name][0] += loss * len(labels)
-                sums[name][1] += correct
-                v.pending.append((step, epoch, rate, loss, correct, len(labels)))
+                v.step(images, labels, device, amp, step, epoch)
                 if step % log_every == 0 or b == per_epoch - 1:
-                    _flush(v, name, on_progress, total, epochs, _eta(start, step, total))
-        if seen:
-            seconds = time.perf_counter() - epoch_start
-            for name, v in variants.items():
-                _flush(v, name, on_progress, total, epochs, _eta(start, step, total))
-                _end_epoch(v, name, epoch, sums[name], seen, seconds, val_dataset, on_progress,
-                           (step, total, epochs, _eta(start, step, total)))
+                    v.flush(name, on_progress, total, config.epochs)
+        for name, v in variants.items():
+            v.flush(name, on_progress, total, config.epochs)
+            if seen and not stopped:
+                v.end_epoch(name, epoch, seen, val_dataset, on_progress, (step, total, config.epochs))
         if stopped:
             break
-    for v in variants.values():
+    for name, v in variants.items():
+        v.finish(name, step, per_epoch, val_dataset, on_progress, (step, total, config.epochs),
+                 already_evaluated=not stopped and step > 0)
         v.model.eval()
-    config = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
-              "weight_decay": weight_decay, "momentum": momentum, "device": str(device),
-              "schedule": f"linear warm-up {warmup} steps, cosine to 0 over {total} steps",
-              "train_size": n, "steps_done": step}
-    return TrainResult(specs=variant_specs(spec, twin),
+    return TrainResult(specs=variant_specs(spec, config.twin),
                        models={k: v.model for k, v in variants.items()},
                        histories={k: v.history for k, v in variants.items()},
-                       stopped=stopped, seconds=time.perf_counter() - start, config=config)
-
-
-def _eta(start: float, step: int, total: int) -> float:
-    return (time.perf_counter() - start) / max(1, step) * (total - step)
-
-
-def _flush(v: _Variant, name: str, on_progress, total: int, epochs: int, eta: float) -> None:
-    """Move pending step records to the history: one host sync for several steps."""
-    if not v.pending:
-        return
-    values = torch.stack([torch.stack([p[3].float(), p[4].float()]) for p in v.pending]).tolist()
-    for (step, epoch, rate, _, _, size), (loss, correct) in zip(v.pending, values):
-        v.history.steps.append({"step": step, "epoch": epoch, "loss": loss,
-                                "accuracy": correct / size, "lr": rate})
-    last = v.history.steps[-1]
-    v.pending.clear()
-    if on_progress is not None:
-        on_progress(ProgressEvent("step", name, last["step"], total, last["epoch"], epochs,
-                                  last["loss"], last["accuracy"], last["lr"], eta))
-
-
-def _end_epoch(v: _Variant, name: str, epoch: int, sums, seen: int, seconds: float,
-               val_dataset, on_progress, where: tuple[int, int, int, float]) -> None:
-    step, total, epochs, eta = where
-    row = {"epoch": epoch, "loss": float(sums[0]) / seen, "train_accuracy": float(sums[1]) / seen,
-           "val_accuracy": None, "images_per_s": seen / seconds, "seconds": seconds}
-    if val_dataset is not None:
-        row["val_accuracy"] = evaluate(v.model, val_dataset)
-    v.history.epochs.append(row)
-    if on_progress is not None:
-        on_progress(ProgressEvent("epoch", name, step, total, epoch, epochs, row["loss"],
-                                  row["train_accuracy"], v.history.steps[-1]["lr"], eta,
-                                  row["images_per_s"], row["val_accuracy"]))
+                       stopped=stopped, seconds=time.perf_counter() - start, config=config,
+                       steps_done=step, total_steps=total, device=str(device),
+                       threads=torch.get_num_threads())

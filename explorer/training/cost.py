@@ -1,0 +1,70 @@
+"""What a training job costs, in mult-adds, and how long this device will take for it.
+
+A training step costs about three forward passes (forward, and a backward of twice that); each
+epoch's held-out evaluation one forward per image. The time estimate divides the job's cost by
+this device's measured training throughput (mult-adds per second), timed once per process on a
+few steps of a small reference network and cached, so an estimate costs nothing after the first.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+from explorer.nets.spec import NetSpec
+from explorer.training.config import TrainConfig
+
+BACKWARD_FACTOR = 3  # forward + backward ≈ 3 forwards
+REFERENCE = ("resnet20", 32)  # the calibration network and batch size
+
+
+def _forward_mult_adds(spec: NetSpec) -> int:
+    from explorer.analysis.tables import stage_table
+
+    return stage_table(spec, 1).total_mult_adds
+
+
+def run_cost(spec: NetSpec, config: TrainConfig) -> float:
+    """Mult-adds of one run (all its variants): training steps plus per-epoch evaluations."""
+    variants = 2 if config.twin else 1
+    per_image = _forward_mult_adds(spec)
+    trained = config.total_steps * config.batch_size * BACKWARD_FACTOR
+    evaluated = config.epochs * config.val_size
+    return float(variants * per_image * (trained + evaluated))
+
+
+@functools.lru_cache(maxsize=4)
+def measured_throughput(device: str) -> float:
+    """Training mult-adds per second on ``device``: three timed steps of ResNet-20 at batch 32
+    (after one untimed), measured once per process."""
+    import torch
+    import torch.nn.functional as F
+
+    from explorer.nets.model import build
+    from explorer.nets.spec import preset
+
+    spec = preset(REFERENCE[0]).replace(num_classes=8)
+    model = build(spec, 0, device)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(REFERENCE[1], 3, 32, 32, generator=gen).to(device)
+    y = torch.randint(0, 8, (REFERENCE[1],), generator=gen).to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    for i in range(4):
+        if i == 1:
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            began = time.perf_counter()
+        optimizer.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    seconds = (time.perf_counter() - began) / 3
+    return _forward_mult_adds(spec) * REFERENCE[1] * BACKWARD_FACTOR / seconds
+
+
+def estimate_seconds(runs: dict[str, NetSpec] | list[NetSpec], config: TrainConfig,
+                     device: str) -> float:
+    """Seconds a job of these runs should take on ``device`` (an estimate, ± tens of %)."""
+    specs = runs.values() if isinstance(runs, dict) else runs
+    return sum(run_cost(s, config) for s in specs) / measured_throughput(device)

@@ -1,0 +1,104 @@
+"""A training run from start to saved folders: the command line's ``train`` and the recorded
+experiments use it, so what they save has one format.
+
+A saved run folder holds ``model.safetensors`` and ``spec.json`` (``explorer.io.checkpoints``),
+``metrics.json`` (test accuracy, the reproducing command, the ``TrainConfig``, the dataset with
+its class names and normalisation, where the run ended) and ``history.json`` (every step's loss,
+every epoch's row).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch.utils.data import Subset
+
+from explorer.io.checkpoints import save_checkpoint
+from explorer.nets.spec import NetSpec, preset
+from explorer.training.config import TrainConfig
+from explorer.training.datasets import DATASETS
+from explorer.training.train import ProgressEvent, TrainResult, evaluate, train
+
+CHECK_SIZE = 500  # metrics.json also records accuracy on this many test images, for the tests
+
+
+def spec_for(preset_name: str, config: TrainConfig, **changes) -> NetSpec:
+    """A preset adapted to the config's dataset (channels, classes, image size), with
+    ``changes`` (``None`` values ignored) applied."""
+    info = DATASETS[config.dataset]
+    fitted = {"in_channels": info.channels, "num_classes": info.num_classes,
+              "image_size": config.resolved_image_size()}
+    fitted.update({k: v for k, v in changes.items() if v is not None})
+    return preset(preset_name).replace(**fitted)
+
+
+def print_progress(event: ProgressEvent) -> None:
+    if event.kind == "epoch":
+        val = "" if event.val_accuracy is None else f", held-out {event.val_accuracy:.2%}"
+        print(f"[{event.variant}] epoch {event.epoch}/{event.epochs}: loss {event.loss:.3f}, "
+              f"train {event.accuracy:.2%}{val}, {event.images_per_s:.0f} images/s", flush=True)
+    elif event.kind == "step" and event.step % 50 == 0:
+        print(f"[{event.variant}] step {event.step}/{event.total_steps} loss {event.loss:.3f} "
+              f"lr {event.lr:.4f}", flush=True)
+
+
+def train_and_save(spec: NetSpec, config: TrainConfig, out: str | Path, command: str,
+                   download: bool = False,
+                   on_progress: Callable[[ProgressEvent], None] | None = None) -> dict[Path, dict]:
+    """Train ``spec`` (and its twin) by ``config``, test, and save each variant's folder.
+
+    The main net goes to ``out``; the twin to ``out-plain`` (or ``out-residual`` when the main
+    net is the plain one).
+
+    Returns:
+        folder → the metrics written there.
+    """
+    info = DATASETS[config.dataset]
+    train_set, val_set, test_set = info.splits(config, spec.image_size, download)
+    started = time.time()
+    result = train(spec, train_set, config, val_dataset=val_set, on_progress=on_progress)
+    main_variant = "residual" if spec.skip else "plain"
+    saved = {}
+    for variant, model in result.models.items():
+        folder = Path(out if variant == main_variant else f"{out}-{variant}")
+        metrics = run_metrics(result, variant, command, test_set, time.time() - started)
+        save_run(folder, model, result.specs[variant], metrics, result.histories[variant])
+        saved[folder] = metrics
+    return saved
+
+
+def run_metrics(result: TrainResult, variant: str, command: str, test_set,
+                seconds: float) -> dict:
+    """What ``metrics.json`` records for one variant of a finished run."""
+    model, spec, config = result.models[variant], result.specs[variant], result.config
+    info = DATASETS[config.dataset]
+    history = result.histories[variant]
+    check = Subset(test_set, range(min(CHECK_SIZE, len(test_set))))
+    return {
+        "variant": variant, "command": command, "dataset": config.dataset,
+        "classes": list(info.classes), "normalization": [list(info.mean), list(info.std)],
+        "image_size": spec.image_size, "depth": spec.depth,
+        "params": sum(p.numel() for p in model.parameters()),
+        "test_accuracy": evaluate(model, test_set), "test_size": len(test_set),
+        "seed": config.seed, "test_split": f"{config.dataset} test split, seed {config.seed}",
+        "check_accuracy": evaluate(model, check), "check_size": len(check),
+        "val_accuracy": history.final.get("val_accuracy"),
+        "final_train_loss": history.final.get("train_loss"),
+        "final_train_accuracy": history.epochs[-1]["train_accuracy"] if history.epochs else None,
+        "train_seconds": round(seconds, 1), "torch": torch.__version__,
+        **result.metadata(),
+    }
+
+
+def save_run(folder: Path, model: torch.nn.Module, spec: NetSpec, metrics: dict,
+             history) -> Path:
+    """Write a run folder: weights, spec, metrics and history."""
+    save_checkpoint(model, spec, folder)
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (folder / "history.json").write_text(json.dumps(
+        {"steps": history.steps, "epochs": history.epochs, "final": history.final}) + "\n")
+    return folder

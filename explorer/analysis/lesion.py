@@ -87,6 +87,9 @@ class LesionResult:
         return pd.DataFrame([{"k": r.k, "draws": len(r.accuracies), "mean": r.mean,
                               "min": r.min, "max": r.max} for r in self.random])
 
+    def block(self, name: str) -> BlockLesion:
+        return next(b for b in self.blocks if b.block == name)
+
     @property
     def single_drops(self) -> dict[str, float]:
         """Accuracy lost (baseline minus accuracy) by deleting each deletable block alone."""

@@ -1,0 +1,214 @@
+"""Sentences about the "why skips work" results, generated from the measured numbers.
+
+Each rule has an explicit margin, and a sentence states a paper's finding only when the numbers
+in front of the user show it; otherwise it says they do not. Accuracies are fractions; drops are
+reported in percentage points.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+from explorer.analysis.feature_maps import SkipParts
+from explorer.analysis.landscape import LandscapeResult
+from explorer.analysis.lesion import LesionResult
+from explorer.analysis.receptive_field import ErfResult
+
+LEARNED_MARGIN = 0.10  # a baseline this far above chance counts as "learned"
+AT_CHANCE = 0.05  # an accuracy this close to chance counts as "at chance"
+SMALL_DROP = 0.03  # a deletion costing at most this counts as "harmless"
+DROP_CONTRAST = 0.10  # median single-block drops must differ by this much to call one net worse
+SMOOTH_STEP = 0.20  # a mean falling by more than this between consecutive k is "abrupt"
+SHARPNESS_RATIO = 1.5  # one net's loss rise must be this many times the other's
+UNTRAINED_LOSS = 0.9  # centre loss above this fraction of ln(classes) means "not learned"
+ERF_MARGIN_PX = 2  # ERF sides must differ by more than this many pixels
+SKIP_SMALL, SKIP_LARGE = 0.5, 2.0  # ‖F(x)‖/‖x‖ below: a small correction; above: dominates
+
+
+def _points(fraction: float) -> str:
+    return f"{100 * fraction:.1f} points"
+
+
+def learned(result: LesionResult) -> bool:
+    return result.baseline > result.chance + LEARNED_MARGIN
+
+
+def _at_chance(result: LesionResult, accuracy: float) -> bool:
+    return accuracy <= result.chance + AT_CHANCE
+
+
+def lesion_net_sentence(name: str, result: LesionResult) -> str:
+    """What deleting single blocks did to one net."""
+    if not learned(result):
+        return (f"The {name} is at {result.baseline:.1%} before any deletion, within "
+                f"{_points(LEARNED_MARGIN)} of chance ({result.chance:.1%}): it has not learned "
+                f"the task, so its lesion study shows nothing. Use trained weights.")
+    drops = result.single_drops
+    if not drops:
+        return f"No block of the {name} can be deleted: every block changes the shape."
+    blocks = [b for b in result.blocks if b.deletable]
+    at_chance = [b.block for b in blocks if _at_chance(result, b.accuracy)]
+    worst = max(drops, key=drops.get)
+    if len(at_chance) == len(blocks):
+        return (f"In the {name} every deletable block ({len(blocks)} of {len(result.blocks)}) "
+                f"drops it from {result.baseline:.1%} to chance (within {_points(AT_CHANCE)}).")
+    if drops[worst] <= SMALL_DROP:
+        return (f"Deleting any single block of the {name} costs at most "
+                f"{_points(max(drops[worst], 0.0))} (from {result.baseline:.1%}).")
+    return (f"Deleting one block of the {name} costs {_points(statistics.median(drops.values()))}"
+            f" at the median and at most {_points(drops[worst])} ({worst}, down to "
+            f"{result.block(worst).accuracy:.1%}); {len(at_chance)} of {len(blocks)} "
+            f"deletions leave it at chance.")
+
+
+def lesion_contrast_sentence(residual: LesionResult, plain: LesionResult) -> str | None:
+    """Residual vs plain: which net single deletions hurt more, by the median drop."""
+    if not (learned(residual) and learned(plain) and residual.single_drops
+            and plain.single_drops):
+        return None
+    r = statistics.median(residual.single_drops.values())
+    p = statistics.median(plain.single_drops.values())
+    if p - r >= DROP_CONTRAST:
+        return (f"Single deletions hurt the plain twin far more (median drop {_points(p)} vs "
+                f"{_points(r)}), as Veit et al. found: the residual net does not depend on "
+                f"every block.")
+    if r - p >= DROP_CONTRAST:
+        return (f"Single deletions hurt the residual net more (median drop {_points(r)} vs "
+                f"{_points(p)}), the opposite of Veit et al.'s finding.")
+    return (f"Single deletions hurt both nets about equally (median drop {_points(r)} vs "
+            f"{_points(p)}, within {_points(DROP_CONTRAST)}): this pair does not show Veit et "
+            f"al.'s contrast.")
+
+
+def random_k_sentence(name: str, result: LesionResult) -> str | None:
+    """How the mean accuracy falls as k random blocks are deleted."""
+    if not result.random or not learned(result):
+        return None
+    means = [result.baseline] + [r.mean for r in result.random]
+    steps = [means[i] - means[i + 1] for i in range(len(means) - 1)]
+    biggest = max(range(len(steps)), key=steps.__getitem__)
+    reached = next((r.k for r in result.random if _at_chance(result, r.mean)), None)
+    n = result.random[-1].k
+    where = (f"reaches chance at k = {reached} of {n}" if reached is not None
+             else f"stays above chance up to k = {n} (mean {result.random[-1].mean:.1%})")
+    if steps[biggest] > SMOOTH_STEP:
+        shape = (f"falls abruptly: by {_points(steps[biggest])} from k = {biggest} to "
+                 f"k = {biggest + 1}")
+    else:
+        shape = (f"falls smoothly (never more than {_points(max(max(steps), 0.0))} from one k "
+                 f"to the next)")
+    return f"With k random blocks deleted, the {name}'s mean accuracy {shape}, and {where}."
+
+
+def lesion_sentences(residual: LesionResult, plain: LesionResult | None) -> list[str]:
+    lines = [lesion_net_sentence("residual net", residual)]
+    if plain is not None:
+        lines.append(lesion_net_sentence("plain twin", plain))
+        lines.append(lesion_contrast_sentence(residual, plain))
+    lines.append(random_k_sentence("residual net", residual))
+    if plain is not None:
+        lines.append(random_k_sentence("plain twin", plain))
+    return [line for line in lines if line]
+
+
+def landscape_sentences(residual: LandscapeResult, plain: LandscapeResult | None,
+                        classes: int) -> list[str]:
+    """Centre losses, and which net's loss rises faster at ±radius."""
+    chance_loss = math.log(classes)
+    lines = []
+    for name, result in (("residual net", residual), ("plain twin", plain)):
+        if result is None:
+            continue
+        if result.center_loss >= UNTRAINED_LOSS * chance_loss:
+            lines.append(f"The {name}'s loss at the centre is {result.center_loss:.3f}, close to "
+                         f"a guess's ln {classes} = {chance_loss:.3f}: it has not learned, so "
+                         f"this is the landscape around a random point, not around a minimum.")
+    r = residual.sharpness
+    if plain is None:
+        lines.append(f"A step of {residual.radius:g} along the directions raises the loss by "
+                     f"{r:.3g} on average (from {residual.center_loss:.3g}).")
+        return lines
+    p = plain.sharpness
+    both = (f"a step of {residual.radius:g} along the directions raises the residual net's loss "
+            f"by {r:.3g} and the plain twin's by {p:.3g}")
+    if r > 0 and p >= SHARPNESS_RATIO * r:
+        lines.append(f"On average {both}: the plain twin's minimum is {p / r:.1f}× sharper, as "
+                     f"Li et al. found for plain nets.")
+    elif p > 0 and r >= SHARPNESS_RATIO * p:
+        lines.append(f"On average {both}: here the residual net's minimum is the sharper one "
+                     f"({r / p:.1f}×), unlike Li et al.'s deep plain nets.")
+    else:
+        lines.append(f"On average {both}: within a factor {SHARPNESS_RATIO:g} of each other, so "
+                     f"this pair does not show the contrast Li et al. report.")
+    return lines
+
+
+def _erf_size(result: ErfResult) -> int | None:
+    return result.mass_side()
+
+
+def erf_sentences(residual: ErfResult, plain: ErfResult | None, image_size: int,
+                  residual_init: ErfResult | None = None,
+                  plain_init: ErfResult | None = None) -> list[str]:
+    """How much of the theoretical field the ERFs fill; residual vs plain; trained vs init."""
+    lines = []
+    window = min(residual.theoretical, image_size)
+    sizes = {}
+    for name, result in (("residual net", residual), ("plain twin", plain)):
+        if result is None:
+            continue
+        side = _erf_size(result)
+        sizes[name] = side
+        if side is None:
+            lines.append(f"No gradient reaches the input from {result.layer} in the {name}: its "
+                         f"map is all zeros.")
+            continue
+        lines.append(f"In the {name}, 95% of the gradient from the centre of {result.layer} "
+                     f"comes from a {side}×{side} px square, {side ** 2 / window ** 2:.0%} of the "
+                     f"theoretical field's area ({result.theoretical} px"
+                     + (f", {window} px inside the image)." if window < result.theoretical
+                        else ")."))
+    r, p = sizes.get("residual net"), sizes.get("plain twin")
+    if r is not None and p is not None:
+        if r < p - ERF_MARGIN_PX:
+            lines.append(f"The residual net's ERF is smaller ({r} vs {p} px), as Luo et al. "
+                         f"found for skip connections.")
+        elif r > p + ERF_MARGIN_PX:
+            lines.append(f"The residual net's ERF is larger ({r} vs {p} px), unlike Luo et al.'s "
+                         f"finding that skips make it smaller.")
+        else:
+            lines.append(f"Both ERFs are about the same size ({r} vs {p} px, within "
+                         f"{ERF_MARGIN_PX} px).")
+    for name, trained, init in (("residual net", residual, residual_init),
+                                ("plain twin", plain, plain_init)):
+        if trained is None or init is None:
+            continue
+        a, b = _erf_size(init), _erf_size(trained)
+        if a is None or b is None:
+            continue
+        if b > a + ERF_MARGIN_PX:
+            verdict = "grew with training, as Luo et al. observed"
+        elif b < a - ERF_MARGIN_PX:
+            verdict = "shrank with training, unlike Luo et al.'s observation"
+        else:
+            verdict = f"barely changed with training (within {ERF_MARGIN_PX} px)"
+        lines.append(f"The {name}'s ERF {verdict}: {a} px at random init, {b} px trained.")
+    return lines
+
+
+def skip_sentence(parts: SkipParts) -> str:
+    """How big the branch's change F(x) is next to the signal the skip carries."""
+    if not parts.skip:
+        return (f"{parts.block} has no skip: its output is relu(F(x)) alone, so everything it "
+                f"passes on is computed by its branch.")
+    ratio = parts.branch_ratio
+    if ratio is None:
+        return f"The shortcut of {parts.block} carries an all-zero signal for this image."
+    if ratio < SKIP_SMALL:
+        how = "small next to x, so the block's output is mostly its input plus a correction"
+    elif ratio > SKIP_LARGE:
+        how = "larger than x, so here the branch dominates what the block passes on"
+    else:
+        how = "comparable to x: the block both keeps and substantially changes its input"
+    return f"In {parts.block}, ‖F(x)‖ is {ratio:.2f} × ‖x‖: {how}."

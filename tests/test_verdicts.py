@@ -1,0 +1,78 @@
+"""Training verdicts: every rule's branches on fabricated outcomes (8 classes, chance 12.5 %)."""
+
+import pytest
+
+from explorer.training.verdicts import (Outcome, compare_pair, degradation, pct, trains_worse,
+                                        verdicts)
+
+
+def net(depth, residual, loss, val, classes=8):
+    label = f"{'resnet' if residual else 'plain'}-{depth}"
+    return Outcome(label, depth, residual, loss, val, classes)
+
+
+def test_learned_needs_ten_points_above_chance_or_a_low_loss():
+    assert not net(20, True, 2.0, 0.20).learned  # 7.5 points above chance
+    assert net(20, True, 2.0, 0.226).learned
+    assert net(20, True, 1.0, None).learned  # 1.0 < 0.9 ln 8 = 1.87
+    assert not net(20, True, 1.95, None).learned and not net(20, True, None, None).learned
+
+
+def test_trains_worse_needs_both_margins():
+    assert trains_worse(net(56, False, 2.07, 0.13), net(20, False, 0.01, 0.99))
+    assert not trains_worse(net(56, False, 0.012, 0.99), net(20, False, 0.010, 0.99))  # 0.002 nats
+    assert not trains_worse(net(56, False, 1.00, 0.5), net(20, False, 0.94, 0.5))  # 6 % higher
+    assert not trains_worse(net(56, False, None, 0.5), net(20, False, 0.1, 0.5))
+
+
+def test_pairs_each_branch():
+    r, p = net(56, True, 0.02, 0.98), net(56, False, 2.07, 0.13)
+    assert "only the residual net learned" in compare_pair(r, p)
+    assert "only the plain net learned" in compare_pair(net(56, True, 2.07, 0.13),
+                                                        net(56, False, 0.02, 0.98))
+    assert "neither net learned" in compare_pair(net(56, True, 2.07, 0.13), p)
+    assert "plain net trained worse" in compare_pair(net(20, True, 0.01, 0.99), net(20, False, 0.30, 0.90))
+    assert "residual net trained worse" in compare_pair(net(20, True, 0.30, 0.90), net(20, False, 0.01, 0.99))
+    assert "about equally well" in compare_pair(net(20, True, 0.010, 0.99), net(20, False, 0.012, 0.99))
+    assert "98.0 %" in compare_pair(r, p)
+
+
+def test_degradation_stated_only_when_the_numbers_show_it():
+    shown = [net(20, True, 0.01, 0.99), net(20, False, 0.02, 0.99),
+             net(56, True, 0.02, 0.98), net(56, False, 2.07, 0.13)]
+    assert "degradation problem of He et al.'s Fig. 1" in degradation(shown)
+    not_shown = [net(20, True, 0.01, 0.99), net(20, False, 0.02, 0.99),
+                 net(56, True, 0.02, 0.98), net(56, False, 0.021, 0.98)]
+    text = degradation(not_shown)
+    assert "does not show the degradation problem" in text and "He et al." not in text
+    both = [net(20, True, 0.01, 0.99), net(20, False, 0.02, 0.99),
+            net(56, True, 1.5, 0.4), net(56, False, 2.0, 0.2)]
+    assert "does not single out plain nets" in degradation(both)
+    shallow_failed = [net(20, True, 0.5, 0.8), net(20, False, 2.07, 0.12),
+                      net(56, True, 0.5, 0.8), net(56, False, 2.07, 0.12)]
+    assert "did not learn" in degradation(shallow_failed)
+    assert degradation(shown[:2]) is None  # one depth only
+
+
+def test_the_issue_case_nothing_learned_says_so_and_what_to_change():
+    # The run the issue describes: 13–19 % accuracy, losses near ln 8 = 2.079.
+    outcomes = [net(20, True, 2.00, 0.19), net(20, False, 2.011, 0.15),
+                net(56, True, 2.05, 0.16), net(56, False, 2.077, 0.13)]
+    lines = verdicts(outcomes)
+    assert len(lines) == 1 and lines[0].startswith("Nothing learned")
+    assert "12.5 %" in lines[0] and "learning rate" in lines[0]
+    assert not any("degradation problem of" in line for line in lines)
+
+
+def test_verdicts_list_pairs_then_the_figure_sentence():
+    outcomes = [net(20, True, 0.01, 0.99), net(20, False, 0.02, 0.99),
+                net(56, True, 0.02, 0.98), net(56, False, 2.07, 0.13)]
+    lines = verdicts(outcomes)
+    assert lines[0].startswith("At 20 layers") and lines[1].startswith("At 56 layers")
+    assert "Fig. 1" in lines[2]
+    assert verdicts([net(20, True, 0.01, 0.99)])[0].endswith("it learned.")
+
+
+@pytest.mark.parametrize("x, text", [(0.9975, "99.8 %"), (0.125, "12.5 %"), (1.0, "100.0 %")])
+def test_one_accuracy_format(x, text):
+    assert pct(x) == text

@@ -2,16 +2,21 @@
 
 import io
 
+import numpy as np
 import streamlit as st
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from explorer.budget import check_fits
-from explorer.analysis.gradcam import attribute, cam_layers, cam_overlay, grad_cam, grad_cam_grid
+from explorer.analysis.gradcam import (attribute, cam_layers, cam_overlay, colormap, grad_cam,
+                                       grad_cam_grid)
 from explorer.io.images import fit_image, preprocess
-from pages.widgets import guard, samples, state, weights_picker
+from explorer.io.weights import TORCHVISION_WEIGHTS
+from explorer.units import format_bytes, plural
+from pages.widgets import downloads, guard, persist, samples, state, weights_picker
 
 OTHER_METHODS = {"integrated_gradients": "Integrated Gradients",
                  "occlusion": "Occlusion (slow)"}
+SHOWN = 256  # px: overlays are shown and downloaded at this size
 choice = state.current()
 
 st.title("Grad-CAM")
@@ -25,59 +30,123 @@ st.markdown(
 
 with guard.user_errors("Loading the weights"):
     weights = weights_picker.pick(choice)
-    if weights is None:
-        st.info("Upload a checkpoint to continue, or pick other weights.")
-        st.stop()
-    st.caption(f"Using {weights.description}; network: {weights.spec.depth} layers, "
-               f"{weights.spec.image_size} px input, {weights.spec.num_classes} classes, on "
-               f"{choice.device.type}.")
+if weights is None:
+    st.info("Upload a checkpoint to continue, or pick other weights.")
+    st.stop()
+spec = weights.spec
+st.caption(f"Using {weights.description}; network: {spec.depth} layers, {spec.image_size} px "
+           f"input, {plural(spec.num_classes, 'class', 'classes')}, on {choice.device.type}.")
+if spec.in_channels not in (1, 3):
+    st.warning(f"This network takes {spec.in_channels} input channels, but a picture has 1 (grey) "
+               "or 3 (colour), so it cannot be shown an image. Set 'Input channels' in the "
+               "sidebar to 3 or 1, or pick shipped weights above.")
+    st.stop()
+
+
+def colour_bar() -> Image.Image:
+    ramp = colormap(np.tile(np.linspace(0, 1, SHOWN), (12, 1)))
+    return Image.fromarray(ramp)
+
+
+def crop_preview(image: Image.Image) -> Image.Image:
+    """The upload with the part the network sees outlined (a centre square) and the rest dimmed."""
+    side = min(image.size)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    shown = Image.eval(image, lambda v: v // 3)
+    shown.paste(image.crop((left, top, left + side, top + side)), (left, top))
+    ImageDraw.Draw(shown).rectangle((left, top, left + side - 1, top + side - 1),
+                                    outline=(255, 200, 0), width=max(2, side // 100))
+    return shown
+
+
+def png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def big(image: Image.Image) -> Image.Image:
+    return image.resize((SHOWN, SHOWN), Image.NEAREST if image.width < SHOWN else Image.BILINEAR)
+
+
+def domain_warning(picked: list) -> str | None:
+    """Say so when the weights' classes cannot describe the images (rules, not guesses)."""
+    dataset = getattr(weights, "dataset", None)
+    photos = [p for p in picked if not p.synthetic]
+    shapes = [p for p in picked if p.synthetic]
+    if dataset == "shapes" and photos:
+        options = [n for n in TORCHVISION_WEIGHTS]
+        return ("These weights know only the synthetic shapes' classes, so for a photo their "
+                "answer just says which shape it resembles most. For photos, pick an ImageNet "
+                f"preset ({', '.join(options)}) in the sidebar and then torchvision's pretrained "
+                f"weights here (a {format_bytes(weights_picker.download_bytes('resnet18'))} "
+                f"download for resnet18).")
+    if dataset == "imagenet" and shapes:
+        return ("ImageNet's 1000 classes contain no plain geometric shapes, so for the synthetic "
+                "images the top classes are only the nearest objects it knows.")
+    return None
+
+
+with guard.user_errors("Reading the images"):
     # One image at a time: its forward and backward must fit (a 4096 px input is legal).
-    check_fits(weights.spec, 1, choice.device)
+    check_fits(spec, 1, choice.device)
+    images = samples.pick_images(spec, choice.seed)
+if not images:
+    st.info("Upload an image or pick a sample above.")
+    st.stop()
 
-    images = samples.pick_images(weights.spec, choice.seed)
-    if not images:
-        st.info("Upload an image or pick a sample above.")
-        st.stop()
-
+with guard.user_errors("Grad-CAM"):
     layers = cam_layers(weights.model)
     stages = [name for name in layers if "." not in name]
     cols = st.columns([1, 2, 1])
-    layer = cols[0].selectbox("Layer", layers, index=layers.index(stages[-1]), key="cam_layer",
-                              help="A whole stage (layer3) or one block in it (layer3.1).")
+    layer = persist.widget(cols[0].selectbox, "Layer", "cam_layer", stages[-1], options=layers,
+                           help="A whole stage (layer3) or one block in it (layer3.1).")
     class_options = ["top prediction"] + [f"{i}: {n}" for i, n in enumerate(weights.classes)]
-    target_label = cols[1].selectbox("Class to explain", class_options, key="cam_target")
+    target_label = persist.widget(cols[1].selectbox, "Class to explain", "cam_target",
+                                  "top prediction", options=class_options)
     target = None if target_label == "top prediction" else int(target_label.split(":")[0])
-    alpha = cols[2].slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="cam_alpha")
-    show_grid = st.toggle("Show every stage", value=True, key="cam_grid")
-    others = st.multiselect(
-        "Compare with other captum methods", list(OTHER_METHODS), format_func=OTHER_METHODS.get,
-        key="cam_methods", help="Input-space maps. Occlusion runs one forward pass per window "
-                                "position: slow for large images on a CPU.")
-    show_twin = weights.twin is not None and st.toggle(
-        "Side by side with the plain/residual twin", value=True, key="cam_twin")
+    alpha = persist.widget(cols[2].slider, "Heatmap opacity", "cam_alpha", 0.5, min_value=0.0,
+                           max_value=1.0, step=0.05)
+    show_grid = persist.widget(st.toggle, "Show every stage", "cam_grid", True)
+    others = persist.widget(
+        st.multiselect, "Compare with other captum methods", "cam_methods", [],
+        options=list(OTHER_METHODS), format_func=OTHER_METHODS.get,
+        help="Input-space maps. Occlusion runs one forward pass per window position: slow for "
+             "large images on a CPU.")
+    show_twin = weights.twin is not None and persist.widget(
+        st.toggle, "Side by side with the plain/residual twin", "cam_twin", True)
     if others:  # integrated gradients' 16 steps (occlusion's 16 windows) run as one batch
-        check_fits(weights.spec, 16, choice.device)
+        check_fits(spec, 16, choice.device)
 
-    def show(model, name: str, caption: str, image: Image.Image, x) -> None:
+    warning = domain_warning(images)
+    if warning:
+        st.warning(warning)
+    bar_col, text_col = st.columns([1, 2])
+    bar_col.image(colour_bar(), width=SHOWN)
+    text_col.caption("Colour scale of every map: blue = no evidence for the class, red = the "
+                     "map's strongest evidence. Each map is scaled to its own maximum, so compare "
+                     "where maps are warm, not how warm.")
+    net_name = choice.preset or f"{spec.depth}-layer"
+
+    def show(model, name: str, picked, seen: Image.Image, x) -> None:
         result = grad_cam(model, x, layer, target)
-        seen = fit_image(image, weights.spec.image_size)
-        overlay = cam_overlay(seen, result.heatmap, alpha)
-        big = overlay.resize((256, 256), Image.NEAREST) if overlay.width < 256 else overlay
-        st.image(big, caption=f"{name}: {layer}, class “{weights.classes[result.target]}”")
+        class_name = weights.classes[result.target]
+        overlay = big(cam_overlay(seen, result.heatmap, alpha))
+        st.image(overlay, caption=f"{name}: {layer}, class “{class_name}”")
         st.dataframe(
             {"class": [weights.classes[c] for c in result.top_classes],
              "probability": [round(p, 4) for p in result.top_probs]},
             hide_index=True, width="stretch")
-        buffer = io.BytesIO()
-        overlay.save(buffer, format="PNG")
-        st.download_button("Overlay (.png)", buffer.getvalue(), f"gradcam-{layer}.png",
-                           "image/png", key=f"dl-{name}-{caption}")
+        file = downloads.file_name("gradcam", picked.caption.strip("`"), layer, class_name,
+                                   net_name, name.replace(" ", "-"), ext="png")
+        st.download_button("Overlay (.png)", png(overlay), file, "image/png",
+                           key=f"dl-{name}-{picked.caption}")
         if show_grid:
             panels = grad_cam_grid(model, x, stages, result.target)
             for col, panel in zip(st.columns(len(panels)), panels):
                 col.image(cam_overlay(seen, panel.heatmap, alpha).resize((128, 128)),
                           caption=panel.layer)
-        window = max(4, weights.spec.image_size // 8)
+        window = max(4, spec.image_size // 8)
         for col, method in zip(st.columns(max(len(others), 1)), others):
             with st.spinner(f"{OTHER_METHODS[method]}…"):
                 other = attribute(model, x, method, result.target, window=window,
@@ -85,13 +154,21 @@ with guard.user_errors("Loading the weights"):
             col.image(cam_overlay(seen, other.heatmap, alpha).resize((128, 128)),
                       caption=OTHER_METHODS[method])
 
-    for caption, image in images:
-        st.subheader(caption)
-        x = preprocess(image, weights.spec, weights.normalization).to(choice.device)
+    for picked in images:
+        st.subheader(picked.caption)
+        seen = fit_image(picked.image, spec.image_size)
+        original, network_view = st.columns(2)
+        original.image(crop_preview(picked.image), width=SHOWN,
+                       caption=f"Your image, {picked.image.width}×{picked.image.height} px: the "
+                               "network sees the outlined centre square")
+        network_view.image(big(seen), width=SHOWN,
+                           caption=f"What the network sees: that square resized to "
+                                   f"{spec.image_size}×{spec.image_size} px")
+        x = preprocess(picked.image, spec, weights.normalization).to(choice.device)
         variants = [("this net", weights.model)]
         if show_twin:
-            twin_name = "plain twin" if weights.spec.skip else "residual twin"
+            twin_name = "plain twin" if spec.skip else "residual twin"
             variants.append((twin_name, weights.twin))
         for col, (name, model) in zip(st.columns(len(variants)), variants):
             with col:
-                show(model, name, caption, image, x)
+                show(model, name, picked, seen, x)

@@ -109,15 +109,18 @@ class KeptFile:
         return self.data
 
 
-def uploads(draw: Callable[..., Any], label: str, key: str, **kwargs: Any) -> list[KeptFile]:
-    """A multi-file uploader whose files survive page switches.
+def uploads(draw: Callable[..., Any], label: str, key: str, *, multiple: bool = True,
+            **kwargs: Any) -> list[KeptFile]:
+    """A file uploader whose files survive page switches (``multiple=False``: at most one).
 
     After a switch the uploader itself comes back empty; the files it held are still used and
     named under it, with a button to forget them. Uploading new files replaces them.
     """
     ss = st.session_state
     dropped = key not in ss
-    files = draw(label, key=key, accept_multiple_files=True, **kwargs) or []
+    files = draw(label, key=key, accept_multiple_files=multiple, **kwargs) or []
+    if not multiple:
+        files = [files] if files else []
     if files:
         ss[KEPT + key] = [KeptFile(f.name, f.getvalue(), f.file_id, f.size) for f in files]
         ss[RESTORED + key] = False

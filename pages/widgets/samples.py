@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 from PIL import Image
 
 from explorer.training.shapes import CLASSES, ShapesDataset
-from explorer.io.images import load_image
+from explorer.io.images import MAX_BYTES, load_image
 from explorer.nets.spec import NetSpec
+from explorer.units import MB
+
+from . import persist
 
 PHOTOS = Path(__file__).resolve().parents[2] / "samples"
 SHAPE_SAMPLES = 6
@@ -42,24 +46,35 @@ def _label(name: str) -> str:
     return "`" + name[:60].replace("`", "'") + "`"
 
 
-def pick_images(spec: NetSpec, seed: int) -> list[tuple[str, Image.Image]]:
-    """Draw the uploader and the sample picker; return ``(caption, RGB image)`` pairs."""
+@dataclass(frozen=True)
+class Picked:
+    """One image to explain: its caption, the decoded picture, and whether it is a shape."""
+
+    caption: str
+    image: Image.Image
+    synthetic: bool  # from the synthetic shapes set (else a photo or an upload)
+
+
+def pick_images(spec: NetSpec, seed: int) -> list[Picked]:
+    """Draw the uploader and the sample picker; return the images to explain."""
     shapes = dict(shape_samples(spec.image_size, seed))
     photos = {f"photo: {p.stem}": p for p in sorted(PHOTOS.glob("*.jpg"))}
     default = list(shapes)[:2] if spec.num_classes == len(CLASSES) else list(photos)[:1]
     cols = st.columns(2)
-    uploads = cols[0].file_uploader("Your images", type=UPLOAD_TYPES, accept_multiple_files=True,
-                                    key="cam_uploads") or []
-    chosen = cols[1].multiselect("Samples", [*shapes, *photos], default=default,
-                                 key="cam_samples")
+    limit = MAX_BYTES // MB
+    uploads = persist.uploads(cols[0].file_uploader, "Your images", "cam_uploads",
+                              type=UPLOAD_TYPES, max_upload_size=limit,
+                              help=f"Up to {limit} MB per image (PNG, JPEG, GIF, BMP, WebP, TIFF).")
+    chosen = persist.widget(cols[1].multiselect, "Samples", "cam_samples", default,
+                            options=[*shapes, *photos])
     images = []
     for upload in uploads:
         label = _label(upload.name)
         try:
-            images.append((label, load_image(upload.getvalue())))
+            images.append(Picked(label, load_image(upload.getvalue()), False))
         except ValueError as exc:  # one bad file must not hide the others
             st.error(f"{label}: {exc}")
     for name in chosen:
         data = shapes[name] if name in shapes else photos[name].read_bytes()
-        images.append((name, load_image(data)))
+        images.append(Picked(name, load_image(data), name in shapes))
     return images

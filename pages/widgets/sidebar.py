@@ -50,6 +50,13 @@ def _on_preset() -> None:
         _widgets_from_spec(PRESETS[name])
 
 
+def apply_preset(name: str, num_classes: int | None = None) -> None:
+    """Put a preset (optionally with another number of classes) into the sidebar (a callback)."""
+    spec = PRESETS[name] if num_classes is None else PRESETS[name].replace(num_classes=num_classes)
+    st.session_state.spec, st.session_state.spec_error = spec, None
+    _widgets_from_spec(spec)
+
+
 def _on_field(field: str) -> None:
     ss = st.session_state
     ss.spec_error_field = field

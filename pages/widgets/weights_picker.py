@@ -9,13 +9,16 @@ import torch
 
 from explorer import build
 from explorer.budget import check_fits
-from explorer.io.checkpoints import apply_checkpoint, load_checkpoint
+from explorer.io.checkpoints import apply_checkpoint, headline, load_checkpoint, looks_like
 from explorer.io.labels import dataset_classes, guess_dataset
 from explorer.nets.spec import NetSpec
+from explorer.units import format_bytes
 from explorer.io.weights import (TORCHVISION_WEIGHTS, load_shipped, pretrained_torchvision,
-                              shipped_checkpoints, twin_of)
+                                 shipped_checkpoints, twin_of)
 
-from . import state
+from . import persist, sidebar, state
+
+UPLOAD_LIMIT_MB = 200  # .streamlit/config.toml's server.maxUploadSize
 
 
 @dataclass
@@ -26,6 +29,15 @@ class Weights:
     classes: tuple[str, ...]
     description: str
     twin: torch.nn.Module | None = None  # the same architecture with skips toggled, if trained
+    dataset: str | None = None  # what the classes are ("shapes", "imagenet"); None: no meaning
+
+
+def download_bytes(preset_name: str) -> int:
+    """The size of torchvision's ImageNet weights file for a preset, in bytes."""
+    from torchvision import models
+
+    weights = getattr(models, f"{TORCHVISION_WEIGHTS[preset_name]}_Weights").IMAGENET1K_V1
+    return round(weights.meta["_file_size"] * 2**20)  # torchvision states it in MiB
 
 
 def _classes(spec: NetSpec, dataset: str | None = None) -> tuple[str, ...]:
@@ -53,27 +65,52 @@ def _shipped(name: str, device: torch.device) -> Weights:
         accuracy = shipped_checkpoints()[name].accuracy
         acc = f", {accuracy:.1%} held-out accuracy" if accuracy is not None else ""
         return Weights(model, spec, "shapes", _classes(spec, "shapes"),
-                       f"shipped checkpoint **{name}** (trained on synthetic shapes{acc})", twin)
+                       f"shipped checkpoint **{name}** (trained on synthetic shapes{acc})", twin,
+                       "shapes")
     return _cached(("shipped", name, str(device)), load)
 
 
+class Mismatch(Exception):
+    """Uploaded weights that do not fit the sidebar's network (shown with a way out)."""
+
+    def __init__(self, sentence: str, details: str, preset: str | None, classes: int | None):
+        super().__init__(sentence)
+        self.sentence, self.details, self.preset, self.classes = sentence, details, preset, classes
+
+
 def _uploaded(choice: state.Choice) -> Weights | None:
-    upload = st.file_uploader("Checkpoint for the sidebar's network", key="cam_ckpt",
-                              type=["safetensors", "pt", "pth"],
-                              help="safetensors, or a PyTorch state_dict (loaded with "
-                                   "weights_only=True: code inside a pickle is never run).")
-    if upload is None:
+    files = persist.uploads(
+        st.file_uploader, "Checkpoint for the sidebar's network", "cam_ckpt", multiple=False,
+        type=["safetensors", "pt", "pth"],
+        help=f"safetensors, or a PyTorch state_dict (loaded with weights_only=True: code inside "
+             f"a pickle is never run). Up to {UPLOAD_LIMIT_MB} MB.")
+    if not files:
         return None
+    upload = files[0]
 
     def load() -> Weights:
         check_fits(choice.spec, 1, choice.device)
         state_dict, report = load_checkpoint(upload.getvalue(), choice.spec, upload.name)
         if not report.ok:
-            raise ValueError(f"The checkpoint does not fit the sidebar's network. {report.summary()}")
+            guess = looks_like(state_dict)
+            preset, _, classes = (guess or "").partition(" with ")
+            raise Mismatch(headline(report, state_dict), report.summary(), preset or None,
+                           int(classes.split()[0]) if classes else None)
         model = apply_checkpoint(build(choice.spec, choice.seed), state_dict)
         return Weights(model.to(choice.device).eval(), choice.spec, "imagenet",
                        _classes(choice.spec), "your uploaded checkpoint")
-    return _cached(("upload", upload.file_id, choice.spec, str(choice.device)), load)
+    try:
+        return _cached(("upload", upload.file_id, choice.spec, str(choice.device)), load)
+    except Mismatch as exc:
+        st.error(exc.sentence)
+        if exc.preset:
+            st.button(f"Switch the sidebar to {exc.preset}"
+                      + (f" with {exc.classes} classes" if exc.classes else ""),
+                      key="cam_ckpt_preset", on_click=sidebar.apply_preset,
+                      args=(exc.preset, exc.classes))
+        with st.expander("Which weights differ"):
+            st.text(exc.details)
+        st.stop()
 
 
 def _torchvision(choice: state.Choice) -> Weights:
@@ -81,7 +118,8 @@ def _torchvision(choice: state.Choice) -> Weights:
         with st.spinner("Fetching torchvision's weights (once; then cached)…"):
             model = pretrained_torchvision(choice.preset, choice.device)
         return Weights(model, choice.spec, "imagenet", _classes(choice.spec, "imagenet"),
-                       f"torchvision's pretrained **{choice.preset}** (ImageNet)")
+                       f"torchvision's pretrained **{choice.preset}** (ImageNet)",
+                       dataset="imagenet")
     return _cached(("torchvision", choice.preset, str(choice.device)), load)
 
 
@@ -108,11 +146,14 @@ def pick(choice: state.Choice) -> Weights | None:
         options["trained in this session"] = "session"
     options["random init of the sidebar's network"] = "random"
     if choice.preset in TORCHVISION_WEIGHTS:
-        options[f"torchvision pretrained {choice.preset} (downloads)"] = "torchvision"
+        size = format_bytes(download_bytes(choice.preset))
+        options[f"torchvision pretrained {choice.preset} (ImageNet, {size} download)"] = \
+            "torchvision"
     options["upload a checkpoint"] = "upload"
-    label = st.selectbox("Weights", list(options), key="cam_weights",
-                         help="Shipped checkpoints work offline; their network replaces the "
-                              "sidebar's on this page.")
+    label = persist.widget(st.selectbox, "Weights", "cam_weights", list(options)[0],
+                           options=list(options),
+                           help="Shipped checkpoints work offline; their network replaces the "
+                                "sidebar's on this page.")
     kind = options[label]
     if label.startswith("shipped: "):
         return _shipped(kind, choice.device)

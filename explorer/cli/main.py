@@ -11,7 +11,7 @@ import importlib
 from typing import Sequence
 
 # Modules of explorer.cli that each define add_parsers(commands) and set `run` on their parsers.
-SUBCOMMANDS = ("summary", "train")
+SUBCOMMANDS = ("summary", "train", "analyses")
 
 
 class OneLineParser(argparse.ArgumentParser):

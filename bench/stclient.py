@@ -278,6 +278,8 @@ class StreamlitSession:
             step.metrics.setdefault(proto.label, []).append(proto.body)
         elif etype == "markdown":
             step.texts.append(proto.body)
+        elif etype == "progress":
+            step.texts.append(proto.text)
 
 
 # -- the server ---------------------------------------------------------------------------

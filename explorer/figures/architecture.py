@@ -38,8 +38,13 @@ def shape_flow(table: StageTable) -> go.Figure:
     fig.add_scatter(x=names, y=[r.output_shape[1] for r in rows], mode="lines+markers",
                     name="channels", line=dict(color="#2ca02c", width=3, dash="dot"),
                     hovertemplate="%{x}: %{y} channels<extra></extra>", secondary_y=True)
-    fig.update_yaxes(title_text="spatial size (px)", rangemode="tozero", secondary_y=False)
-    fig.update_yaxes(title_text="channels", rangemode="tozero", secondary_y=True)
+    # Both axes on log2 scales ticked at the sizes that occur (not at 0, 91, 183, ...).
+    sizes = sorted({r.output_shape[-1] for r in rows})
+    channels = sorted({r.output_shape[1] for r in rows})
+    fig.update_yaxes(title_text="spatial size (px)", type="log", tickmode="array",
+                     tickvals=sizes, ticktext=[str(v) for v in sizes], secondary_y=False)
+    fig.update_yaxes(title_text="channels", type="log", tickmode="array", tickvals=channels,
+                     ticktext=[str(v) for v in channels], showgrid=False, secondary_y=True)
     fig.update_layout(height=340, margin=dict(t=40, b=20, l=20, r=20),
                       title_text="Resolution falls as width grows",
                       legend=dict(orientation="h", y=-0.2))

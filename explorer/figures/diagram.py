@@ -14,6 +14,8 @@ from explorer.nets.spec import NetSpec
 from explorer.analysis.tables import stage_table
 
 BOX_W, BOX_H, GAP = 1.6, 1.0, 0.9
+VISIBLE_BOXES = 14  # boxes in view at once; longer diagrams get an overview slider
+LABEL_EVERY = 8
 STAGE_COLORS = ("#e3f2fd", "#fff3e0", "#e8f5e9", "#fce4ec", "#ede7f6", "#e0f7fa")
 SKIP_COLOR, PROJECTION_COLOR, OFF_COLOR = "#1f77b4", "#ff7f0e", "#9e9e9e"
 
@@ -43,8 +45,13 @@ def diagram_nodes(spec: NetSpec, expand: bool = False) -> list[Node]:
     """The boxes of the diagram, in order, with their hover text."""
     table = stage_table(spec)
     stem = table.row("stem")
-    stem_label = "7×7/2 conv<br>3×3/2 max-pool" if spec.stem == "imagenet" else "3×3 conv"
-    nodes = [Node(f"stem<br>{stem_label}", f"stem → {_shape(stem.output_shape)}", -1)]
+    # Short lines: a box is about 60 px wide on a laptop screen; the hover has the details.
+    if spec.stem == "imagenet":
+        stem_label, stem_hover = "7×7 conv<br>max-pool", "7×7 conv, stride 2; 3×3 max-pool, stride 2"
+    else:
+        stem_label, stem_hover = "3×3 conv", "3×3 conv, stride 1"
+    nodes = [Node(f"stem<br>{stem_label}", f"stem ({stem_hover}) → {_shape(stem.output_shape)}",
+                  -1)]
     channels = spec.stem_width
     for i, (blocks, width) in enumerate(zip(spec.layers, spec.stage_widths)):
         row = table.row(f"layer{i + 1}")
@@ -94,7 +101,6 @@ def network_diagram(spec: NetSpec, expand: bool = False) -> go.Figure:
     nodes = diagram_nodes(spec, expand)
     canvas = _Canvas()
     xs = [i * (BOX_W + GAP) for i in range(len(nodes))]
-    _draw_stage_bands(canvas, spec, nodes, xs)
     for x, node in zip(xs, nodes):
         canvas.add_shape(type="rect", x0=x, x1=x + BOX_W, y0=-BOX_H / 2, y1=BOX_H / 2,
                          line=dict(color="#455a64"), fillcolor="white", layer="above")
@@ -105,30 +111,47 @@ def network_diagram(spec: NetSpec, expand: bool = False) -> go.Figure:
     for x0, x1 in zip(xs, xs[1:]):
         canvas.add_annotation(x=x1, y=0, ax=x0 + BOX_W, ay=0, xref="x", yref="y", axref="x",
                               ayref="y", showarrow=True, arrowhead=2, arrowwidth=1.2, text="")
-    fig = go.Figure(layout=dict(shapes=canvas.shapes, annotations=canvas.annotations))
+    fig = go.Figure(data=_stage_bands(spec, nodes, xs),
+                    layout=dict(shapes=canvas.shapes, annotations=canvas.annotations))
     fig.add_scatter(x=[x + BOX_W / 2 for x in xs], y=[0] * len(xs), mode="markers",
                     marker=dict(size=30, opacity=0), hovertext=[n.hover for n in nodes],
                     hoverinfo="text", showlegend=False)
     _legend(fig, spec)
     span = xs[-1] + BOX_W
-    visible = span if not expand else min(span, 14 * (BOX_W + GAP))
+    long = len(nodes) > VISIBLE_BOXES
+    visible = min(span, VISIBLE_BOXES * (BOX_W + GAP))
     fig.update_xaxes(visible=False, range=[-0.5, visible + 0.5])
     fig.update_yaxes(visible=False, range=[-1.0, 2.0], fixedrange=True)
     fig.update_layout(height=300, margin=dict(t=10, b=10, l=10, r=10), plot_bgcolor="white",
                       dragmode="pan", legend=dict(orientation="h", y=-0.05))
+    if long:  # an overview of the whole net under the diagram; drag its window to move
+        fig.update_xaxes(rangeslider=dict(visible=True, thickness=0.22, bgcolor="#fafafa"))
+        fig.update_layout(height=380, legend=dict(orientation="h", y=1.12))
     return fig
 
 
-def _draw_stage_bands(fig: _Canvas, spec: NetSpec, nodes: list[Node], xs: list[float]) -> None:
+def _stage_bands(spec: NetSpec, nodes: list[Node], xs: list[float]) -> list[go.Scatter]:
+    """Each stage as a filled band with its name: traces, so the overview slider shows them too.
+
+    A long stage repeats its label every ``LABEL_EVERY`` boxes, so one is always in view.
+    """
+    traces = []
     for stage in range(len(spec.layers)):
         members = [x for x, n in zip(xs, nodes) if n.stage == stage]
         if not members:
             continue
         x0, x1 = members[0] - GAP / 3, members[-1] + BOX_W + GAP / 3
-        fig.add_shape(type="rect", x0=x0, x1=x1, y0=-0.8, y1=1.75, line=dict(width=0),
-                      fillcolor=STAGE_COLORS[stage % len(STAGE_COLORS)], layer="below")
-        fig.add_annotation(x=(x0 + x1) / 2, y=1.6, showarrow=False, font=dict(size=11),
-                           text=f"<b>layer{stage + 1}</b> ({spec.layers[stage]} blocks)")
+        traces.append(go.Scatter(
+            x=[x0, x1, x1, x0, x0], y=[-0.8, -0.8, 1.75, 1.75, -0.8], mode="lines",
+            fill="toself", fillcolor=STAGE_COLORS[stage % len(STAGE_COLORS)],
+            line=dict(width=0), hoverinfo="skip", showlegend=False))
+        label = f"<b>layer{stage + 1}</b> ({spec.layers[stage]} blocks)"
+        spots = members[::LABEL_EVERY] if len(members) > LABEL_EVERY else [(x0 + x1 - BOX_W) / 2]
+        traces.append(go.Scatter(
+            x=[x + BOX_W / 2 for x in spots], y=[1.6] * len(spots), mode="text",
+            text=[label] * len(spots), textfont=dict(size=11), hoverinfo="skip",
+            showlegend=False))
+    return traces
 
 
 def _draw_skip(fig: _Canvas, spec: NetSpec, x: float, node: Node) -> None:

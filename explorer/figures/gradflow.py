@@ -29,8 +29,10 @@ def flow_figure(flow: GradientFlow) -> go.Figure:
         ))
     _titles(fig, "Gradient norm along depth",
             "‖∂loss/∂output‖ per layer, input (left) to output (right), same weights and batch",
-            x="layer", y="gradient norm (log scale)")
-    fig.update_yaxes(type="log", exponentformat="power")
+            x="layer (ticks at each stage's first block; hover for every block)",
+            y="gradient norm (log scale)")
+    _depth_ticks(fig, [layer.name for layer in flow.residual.layers])
+    _log_axis(fig, [v for t in fig.data for v in t.y if v is not None])
     return fig
 
 
@@ -62,6 +64,8 @@ def weight_grad_heatmap(
     _titles(fig, "Weight-gradient norms by layer",
             f"colour: log10 {label}; blank: no such parameter, or a zero or undefined value")
     fig.update_yaxes(autorange="reversed", row=1, col=1)
+    for col, res in enumerate(flow.variants, start=1):
+        _depth_ticks(fig, [layer.name for layer in res.layers], row=1, col=col)
     return fig
 
 
@@ -91,9 +95,10 @@ def response_std_figure(
             f"init{note}", x="block", y="standard deviation")
     values = [v for t in fig.data for v in t.y if v is not None and v > 0]
     if values and max(values) / min(values) > 100:
-        fig.update_yaxes(type="log", exponentformat="power")
+        _log_axis(fig, values)
     else:  # from zero, so that a flat ≈1 line does not get zoomed into noise
         fig.update_yaxes(rangemode="tozero")
+    _depth_ticks(fig, [b.name for b in flow.residual.blocks])
     return fig
 
 
@@ -116,7 +121,7 @@ def depth_sweep_figure(frame: pd.DataFrame) -> go.Figure:
     _titles(fig, "First-layer gradient norm vs depth, at init",
             "‖∂loss/∂conv1.weight‖ for the residual net and its plain twin (same weights)",
             x="depth (weighted layers)", y="gradient norm (log scale)")
-    fig.update_yaxes(type="log", exponentformat="power")
+    _log_axis(fig, [v for t in fig.data for v in t.y if v is not None and v > 0])
     return fig
 
 
@@ -125,6 +130,23 @@ def _titles(fig: go.Figure, title: str, subtitle: str, x: str = "", y: str = "")
                       hovermode="closest", legend=dict(orientation="h", y=-0.2))
     if x or y:
         fig.update_layout(xaxis_title=x, yaxis_title=y)
+
+
+def _depth_ticks(fig: go.Figure, names: list[str], **where) -> None:
+    """Label conv1, each stage's first block (as ``layer2``) and fc, so 110 layers stay readable."""
+    ticks = [n for n in names if "." not in n or n.endswith(".0")]
+    fig.update_xaxes(tickmode="array", tickvals=ticks, tickangle=0,
+                     ticktext=[n.removesuffix(".0") for n in ticks], **where)
+
+
+def _log_axis(fig: go.Figure, values: list[float]) -> None:
+    """A log y axis labelled at whole decades once the data spans several (no cramped 2s and 5s)."""
+    fig.update_yaxes(type="log", exponentformat="power")
+    finite = [v for v in values if v is not None and math.isfinite(v) and v > 0]
+    if finite:
+        decades = math.log10(max(finite) / min(finite))
+        if decades >= 1.5:
+            fig.update_yaxes(dtick=1 if decades < 8 else 2, minor=dict(showgrid=False))
 
 
 def _positive(v: float) -> float | None:

@@ -11,11 +11,15 @@ from . import guard, state
 
 CUSTOM = "custom"
 MAX_ERROR_CHARS = 300
+# Short enough for the sidebar's dropdown; the help says them in full.
 SHORTCUTS = {
-    "A": "A · zero-padded identity (no parameters)",
-    "B": "B · projection only where the shape changes",
-    "C": "C · projection on every block",
+    "A": "A · zero-pad",
+    "B": "B · project on change",
+    "C": "C · project always",
 }
+SHORTCUT_HELP = ("He et al. 2015 §3.3: how a skip crosses a change of shape. A: zero-padded "
+                 "identity, no parameters. B: a 1×1 projection only where the shape changes. "
+                 "C: a 1×1 projection on every block.")
 BLOCKS = {
     "basic": "BasicBlock (two 3×3)",
     "bottleneck": "Bottleneck (1×1, 3×3, 1×1)",
@@ -128,8 +132,7 @@ def draw() -> state.Choice:
                    help="imagenet: 7×7/2 conv + max-pool. cifar: one 3×3 conv.")
             _field(st.selectbox, "Shortcut option", "w_shortcut", options=list(SHORTCUTS),
                    format_func=SHORTCUTS.get,
-                   help="He et al. 2015 §3.3: how a skip crosses a change of shape. "
-                        + " ".join(SHORTCUTS.values()))
+                   help=SHORTCUT_HELP)
             _field(st.radio, "Bottleneck stride on", "w_stride_on", options=["3x3", "1x1"],
                    horizontal=True, disabled=ss.w_block != "bottleneck",
                    help="3x3: torchvision 'V1.5'. 1x1: the paper's original.")

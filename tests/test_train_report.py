@@ -1,31 +1,33 @@
-"""The training page's sentences say what the numbers say, including 'no degradation'."""
+"""The results table reports what the runs did: a stopped run's fractional epochs, where it
+ended, each variant's own throughput, one accuracy unit."""
+
+import pytest
 
 from explorer import PRESETS
+from explorer.training.config import TrainConfig
+from explorer.training.report import results_table
 from explorer.training.train import History, TrainResult
-from explorer.training.report import results_sentences, results_table
 
 
-def result(spec, residual_loss, plain_loss, residual_acc=0.9, plain_acc=0.8):
-    def history(loss, acc):
-        return History(epochs=[{"epoch": 1, "loss": loss, "train_accuracy": acc,
-                                "val_accuracy": acc - 0.05, "images_per_s": 100.0}])
-    specs = {"residual": spec, "plain": spec.replace(skip=False)}
-    return TrainResult(specs, {}, {"residual": history(residual_loss, residual_acc),
-                                   "plain": history(plain_loss, plain_acc)}, False, 1.0, {})
+def result(stopped: bool, steps_done: int) -> TrainResult:
+    spec = PRESETS["resnet20"]
+    histories = {
+        "residual": History(epochs=[{"epoch": 1, "loss": 0.5, "train_accuracy": 0.8,
+                                     "val_accuracy": 0.85, "images_per_s": 120.0, "seconds": 1}],
+                            final={"steps": steps_done, "train_loss": 0.4, "val_accuracy": 0.9}),
+        "plain": History(epochs=[{"epoch": 1, "loss": 0.9, "train_accuracy": 0.6,
+                                  "val_accuracy": 0.62, "images_per_s": 95.0, "seconds": 1}],
+                         final={"steps": steps_done, "train_loss": 0.8, "val_accuracy": 0.625}),
+    }
+    return TrainResult({"residual": spec, "plain": spec.replace(skip=False)}, {}, histories,
+                       stopped, 1.0, TrainConfig(epochs=3), steps_done=steps_done, total_steps=300)
 
 
-def test_sentences_report_each_run_and_the_degradation_when_it_happens():
-    results = {"resnet20": result(PRESETS["resnet20"], 0.3, 0.5),
-               "resnet56": result(PRESETS["resnet56"], 0.2, 0.9, plain_acc=0.6)}
-    lines = results_sentences(results)
-    assert lines[0] == ("resnet20: after 1 epoch(s) the residual net reached 90.0% training "
-                        "accuracy, the plain twin 80.0% (held-out: 85.0% vs 75.0%).")
-    assert "56 layers ended at training loss 0.900, 20 layers at 0.500" in lines[2]
-    assert "trained worse" in lines[2]
-    assert list(results_table(results)["depth"]) == [20, 20, 56, 56]
-
-
-def test_sentences_say_so_when_deeper_plain_nets_do_not_train_worse():
-    results = {"20": result(PRESETS["resnet20"], 0.3, 0.9),
-               "56": result(PRESETS["resnet56"], 0.2, 0.4)}
-    assert "does not show the degradation effect" in results_sentences(results)[-1]
+def test_a_stopped_run_reports_its_fractional_epochs_and_where_it_ended():
+    table = results_table({"sidebar": result(stopped=True, steps_done=135)})
+    row = table.set_index("net").loc["residual"]
+    assert row["epochs done"] == pytest.approx(1.35) and row["stopped early"]
+    assert row["held-out accuracy"] == "90.0 %" and row["final training loss"] == 0.4
+    plain = table.set_index("net").loc["plain"]
+    assert plain["images/s"] == 95.0 and row["images/s"] == 120.0  # each its own
+    assert plain["held-out accuracy"] == "62.5 %"

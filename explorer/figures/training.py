@@ -1,56 +1,75 @@
-"""Live training curves: loss per step and held-out accuracy per epoch, every run and variant."""
+"""Training curves: loss and held-out accuracy of every run and variant, and He et al.'s Fig. 6
+layout (plain nets left, residual nets right, training error thin, held-out error bold)."""
 
 from __future__ import annotations
-
-from collections import defaultdict
-from typing import Iterable
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer.training.jobs import RunEvent
+from explorer.figures.style import DEPTH_DASHES, VARIANT_COLORS, depth_color
+from explorer.training.curves import Curve
 
-COLORS = {"residual": "#1f77b4", "plain": "#d62728"}
-DASHES = ("solid", "dash", "dot", "dashdot")
 SMOOTHING = 0.9  # exponential moving average of the step loss, as TensorBoard draws it
 
 
-def training_figure(events: Iterable[RunEvent]) -> go.Figure:
-    """Two panels: smoothed training loss vs step, and validation accuracy vs epoch."""
-    steps: dict[tuple[str, str], list] = defaultdict(list)
-    epochs: dict[tuple[str, str], list] = defaultdict(list)
-    for item in events:
-        e = item.event
-        key = (item.run, e.variant)
-        if e.kind == "step":
-            steps[key].append((e.step, e.loss))
-        elif e.val_accuracy is not None:
-            epochs[key].append((e.epoch, e.val_accuracy))
-    runs = list(dict.fromkeys(run for run, _ in [*steps, *epochs]))
+def smooth(values: list[float], weight: float = SMOOTHING) -> list[float]:
+    out, running = [], None
+    for v in values:
+        running = v if running is None else weight * running + (1 - weight) * v
+        out.append(running)
+    return out
+
+
+def _mode(n: int) -> str:
+    return "lines" if n > 1 else "markers"  # a one-step run is still drawn
+
+
+def training_figure(curves: list[Curve]) -> go.Figure:
+    """Two panels against the step: smoothed training loss, and held-out accuracy where each
+    epoch (or a stopped run) ended."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=(
-        "Training loss (smoothed)", "Held-out accuracy after each epoch"))
-    for (run, variant), points in steps.items():
-        fig.add_scatter(x=[s for s, _ in points], y=_smooth([v for _, v in points]),
-                        mode="lines", name=f"{run} {variant}", legendgroup=f"{run} {variant}",
-                        line=dict(color=COLORS.get(variant), dash=DASHES[runs.index(run) % 4]),
-                        row=1, col=1)
-    for (run, variant), points in epochs.items():
-        fig.add_scatter(x=[s for s, _ in points], y=[v for _, v in points], mode="lines+markers",
-                        name=f"{run} {variant}", legendgroup=f"{run} {variant}", showlegend=False,
-                        line=dict(color=COLORS.get(variant), dash=DASHES[runs.index(run) % 4]),
-                        hovertemplate="epoch %{x}: %{y:.1%}<extra></extra>", row=1, col=2)
+        "Training loss (smoothed)", "Held-out accuracy"))
+    runs = list(dict.fromkeys(c.run for c in curves))
+    for c in curves:
+        name = f"{c.run} · {c.variant}" if len(runs) > 1 else c.variant
+        line = dict(color=VARIANT_COLORS[c.variant], dash=DEPTH_DASHES[runs.index(c.run) % 4])
+        fig.add_scatter(x=c.steps, y=smooth(c.losses), mode=_mode(len(c.steps)), name=name,
+                        legendgroup=name, line=line, row=1, col=1,
+                        hovertemplate="step %{x}: loss %{y:.3f}<extra>" + name + "</extra>")
+        fig.add_scatter(x=c.val_steps, y=c.val_accuracies, mode="lines+markers", name=name,
+                        legendgroup=name, showlegend=False, line=line, row=1, col=2,
+                        hovertemplate="step %{x}: %{y:.1%}<extra>" + name + "</extra>")
     fig.update_xaxes(title_text="step", row=1, col=1)
-    fig.update_xaxes(title_text="epoch", dtick=1, row=1, col=2)
-    fig.update_yaxes(title_text="cross-entropy", row=1, col=1)
-    fig.update_yaxes(title_text="accuracy", tickformat=".0%", range=[0, 1], row=1, col=2)
+    fig.update_xaxes(title_text="step", row=1, col=2)
+    fig.update_yaxes(title_text="cross-entropy", rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(title_text="accuracy", tickformat=".0%", range=[0, 1.02], row=1, col=2)
     fig.update_layout(height=380, margin=dict(t=40, b=20, l=20, r=20),
                       legend=dict(orientation="h", y=-0.25))
     return fig
 
 
-def _smooth(values: list[float]) -> list[float]:
-    out, running = [], None
-    for v in values:
-        running = v if running is None else SMOOTHING * running + (1 - SMOOTHING) * v
-        out.append(running)
-    return out
+def figure6(curves: list[Curve]) -> go.Figure:
+    """He et al.'s Fig. 6 on our data: error vs step, plain nets left, residual nets right;
+    thin lines training error (batch, smoothed), bold lines held-out error per epoch."""
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True,
+                        subplot_titles=("Plain nets", "Residual nets"))
+    depths = sorted({c.depth for c in curves})
+    for c in sorted(curves, key=lambda c: c.depth):
+        col = 1 if c.variant == "plain" else 2
+        color = depth_color(depths.index(c.depth), len(depths))
+        fig.add_scatter(x=c.steps, y=[1 - a for a in smooth(c.accuracies, 0.97)],
+                        mode=_mode(len(c.steps)), line=dict(color=color, width=1),
+                        opacity=0.6, name=f"{c.label} training", legendgroup=c.label,
+                        hovertemplate="step %{x}: %{y:.1%} training error<extra>" + c.label
+                        + "</extra>", row=1, col=col)
+        fig.add_scatter(x=c.val_steps, y=[1 - a for a in c.val_accuracies], mode="lines+markers",
+                        line=dict(color=color, width=3), name=f"{c.label} held-out",
+                        legendgroup=c.label,
+                        hovertemplate="step %{x}: %{y:.1%} held-out error<extra>" + c.label
+                        + "</extra>", row=1, col=col)
+    for col in (1, 2):
+        fig.update_xaxes(title_text="step", row=1, col=col)
+    fig.update_yaxes(title_text="error", tickformat=".0%", range=[0, 1], row=1, col=1)
+    fig.update_layout(height=400, margin=dict(t=40, b=20, l=20, r=20),
+                      legend=dict(orientation="h", y=-0.25))
+    return fig

@@ -71,27 +71,31 @@ def train_and_save(spec: NetSpec, config: TrainConfig, out: str | Path, command:
     return saved
 
 
-def run_metrics(result: TrainResult, variant: str, command: str, test_set,
-                seconds: float) -> dict:
-    """What ``metrics.json`` records for one variant of a finished run."""
+def run_metrics(result: TrainResult, variant: str, command: str, test_set=None,
+                seconds: float | None = None) -> dict:
+    """What ``metrics.json`` records for one variant of a run (test numbers when given a
+    test set)."""
     model, spec, config = result.models[variant], result.specs[variant], result.config
     info = DATASETS[config.dataset]
     history = result.histories[variant]
-    check = Subset(test_set, range(min(CHECK_SIZE, len(test_set))))
-    return {
+    metrics = {
         "variant": variant, "command": command, "dataset": config.dataset,
         "classes": list(info.classes), "normalization": [list(info.mean), list(info.std)],
         "image_size": spec.image_size, "depth": spec.depth,
-        "params": sum(p.numel() for p in model.parameters()),
-        "test_accuracy": evaluate(model, test_set), "test_size": len(test_set),
-        "seed": config.seed, "test_split": f"{config.dataset} test split, seed {config.seed}",
-        "check_accuracy": evaluate(model, check), "check_size": len(check),
+        "params": sum(p.numel() for p in model.parameters()), "seed": config.seed,
         "val_accuracy": history.final.get("val_accuracy"),
         "final_train_loss": history.final.get("train_loss"),
         "final_train_accuracy": history.epochs[-1]["train_accuracy"] if history.epochs else None,
-        "train_seconds": round(seconds, 1), "torch": torch.__version__,
-        **result.metadata(),
+        "train_seconds": round(result.seconds if seconds is None else seconds, 1),
+        "torch": torch.__version__, **result.metadata(),
     }
+    if test_set is not None and len(test_set):
+        check = Subset(test_set, range(min(CHECK_SIZE, len(test_set))))
+        metrics.update({
+            "test_accuracy": evaluate(model, test_set), "test_size": len(test_set),
+            "test_split": f"{config.dataset} test split, seed {config.seed}",
+            "check_accuracy": evaluate(model, check), "check_size": len(check)})
+    return metrics
 
 
 def save_run(folder: Path, model: torch.nn.Module, spec: NetSpec, metrics: dict,

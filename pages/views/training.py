@@ -1,26 +1,55 @@
-"""Training: the sidebar's network and its plain twin, from identical weights, side by side."""
+"""Training: a network and its plain twin from identical weights, or He et al.'s Fig. 1."""
 
 import streamlit as st
 
 from explorer.budget import check_fits
+from explorer.figures.training import figure6, training_figure
+from explorer.training.cost import estimate_seconds
+from explorer.training.curves import curves_from_events
 from explorer.training.jobs import TrainingJob
-from explorer.figures.training import training_figure
-from explorer.training.report import results_sentences, results_table
+from explorer.training.recorded import FIGURE1_RECORD, recorded_figure1
+from explorer.training.verdicts import pct, verdicts
 from explorer.units import format_count
-from pages.widgets import guard, state, training_setup
+from pages.widgets import guard, session, state, training_results, training_setup
 
 choice = state.current()
 
 st.title("Training")
 st.markdown(
-    "Train the network in the sidebar **and** its plain twin from the same initial weights, on "
-    "the same batches in the same order. The left panel shows the training loss per step, the "
-    "right one the accuracy on held-out images after each epoch. He et al.'s central finding: "
-    "deeper *plain* nets train worse than shallower ones, residual nets do not. "
-    "The run continues while you use other pages; come back to watch it."
+    "Train a network **and** its plain twin from the same initial weights, on the same batches "
+    "in the same order, and compare how fast each learns. Read the left panel (training loss per "
+    "step; lower is better) for how well each net *optimises*, the right one (accuracy on "
+    "held-out images) for what it learned. He et al.'s finding: a deeper *plain* net trains "
+    "worse than a shallower one, a residual net does not. The run goes on while you use other "
+    "pages."
 )
 
 job: TrainingJob | None = st.session_state.get("training_job")
+running = job is not None and job.running
+if running:
+    training_setup.show_job_settings(job, st.session_state.get("training_experiment", "twin"))
+
+
+def minutes(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+def show_recorded() -> None:
+    """He et al.'s Fig. 1 as recorded with the shipped 56-layer pair: drawn at once."""
+    record = recorded_figure1()
+    if record is None:
+        st.info(f"No recorded Fig. 1 run is shipped ({FIGURE1_RECORD} is missing); run it live "
+                f"below.")
+        return
+    st.subheader("He et al. Fig. 1, recorded")
+    st.caption(f"Recorded, not live: `{record.command}` — on {record.device} "
+               f"({record.threads} thread(s)), {record.minutes:.0f} min. Thin lines: training "
+               f"error of each batch (smoothed); bold: held-out error after each epoch.")
+    st.plotly_chart(figure6(record.curves), width="stretch")
+    for line in verdicts([c.outcome() for c in record.curves]):
+        st.markdown(f"- {line}")
+    st.caption("Test accuracy (2,000 images never seen in training): " + ", ".join(
+        f"{label} {pct(acc)}" for label, acc in record.test_accuracy.items()))
 
 
 def live_view() -> None:
@@ -30,8 +59,9 @@ def live_view() -> None:
         return
     fraction, eta = current.progress()
     if current.running:
-        left = f", about {eta:.0f} s left" if eta is not None else ""
-        st.progress(fraction, text=f"Training on {current.device}: {fraction:.0%}{left}")
+        left = f", about {minutes(eta)} left" if eta is not None else ""
+        st.progress(fraction, text=f"{current.phase.capitalize()} on {current.device}: "
+                                   f"{fraction:.0%}{left}")
         if st.button("Stop", key="train_stop"):
             current.stop()
     elif current.error:
@@ -42,32 +72,43 @@ def live_view() -> None:
     else:
         how = "stopped" if current.stopped else "finished"
         seconds = (current.finished or current.started) - current.started
-        st.success(f"Training {how} after {seconds:.0f} s.")
-    if current.events:
-        st.plotly_chart(training_figure(list(current.events)), width="stretch")
+        st.success(f"Training {how} after {minutes(seconds)}.")
+    curves = curves_from_events(current.events.snapshot(), current.runs,
+                                current.config.steps_per_epoch)
+    if curves:
+        st.plotly_chart(training_figure(curves), width="stretch")
     if not current.running and current.results:
-        for line in results_sentences(current.results):
-            st.markdown(f"- {line}")
-        st.dataframe(results_table(current.results), hide_index=True, width="stretch")
-        training_setup.offer_results(current)
+        training_results.show(current)
         if st.session_state.get("_was_running"):
             st.session_state._was_running = False
             st.rerun()  # once, so the controls below are enabled again
     st.session_state._was_running = current.running
 
 
-running = job is not None and job.running
 with guard.user_errors("Training"):
-    setup = training_setup.draw(choice, disabled=running)
-    st.caption(f"{len(setup.runs)} run(s) × {2 if setup.twin else 1} variant(s), "
-               f"{format_count(setup.train_size)} training images, {setup.epochs} epoch(s): "
-               f"{setup.describe()}")
-    if st.button("Start training", type="primary", disabled=running, key="train_start"):
+    experiment = training_setup.choose_experiment(disabled=running)
+    if experiment == "figure1":
+        show_recorded()
+        st.subheader("Run it again live")
+    setup = training_setup.draw(choice, experiment, disabled=running)
+    cfg = setup.config
+    cols = st.columns([1, 3])
+    start = cols[0].button("Start training", type="primary", disabled=running, key="train_start")
+    with st.spinner("Measuring this device's speed (once)…"):
+        seconds = estimate_seconds(setup.runs, cfg, choice.device.type)
+    cols[1].caption(
+        f"{len(setup.runs)} run(s) × {2 if cfg.twin else 1} net(s), "
+        f"{format_count(cfg.train_size)} images × {cfg.epochs} epoch(s) "
+        f"({cfg.total_steps:,} steps of {cfg.batch_size}): {setup.describe()}. "
+        f"**Estimated time on this {choice.device.type.upper()}: about {minutes(seconds)}** "
+        f"(from the job's mult-adds and this server's measured speed).")
+    if start:
         for spec in setup.runs.values():
-            check_fits(spec, setup.batch_size, choice.device)
-        job = TrainingJob(setup.runs, setup.make_data, setup.epochs, setup.batch_size, setup.lr,
-                          choice.seed, str(choice.device), twin=setup.twin).start()
+            check_fits(spec, cfg.batch_size, choice.device)
+        job = TrainingJob(setup.runs, cfg, training_setup.data_factory(cfg, setup.download),
+                          str(choice.device), alive=session.session_alive()).start()
         st.session_state.training_job = job
+        st.session_state.training_experiment = experiment
         st.session_state._was_running = True
         st.rerun()  # redraw the controls disabled while the run goes on
 

@@ -1,138 +1,104 @@
-"""The Training page's controls, and what it offers once a run is done."""
+"""The Training page's controls (kept across page switches) and what it offers after a run."""
 
 from __future__ import annotations
 
-import io
-import os
-import tempfile
-import zipfile
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable
 
 import streamlit as st
-from torch.utils.data import Dataset, Subset
 
 from explorer import PRESETS
-from explorer.io.checkpoints import save_checkpoint
-from explorer.training.shapes import CLASSES, ShapesDataset
-from explorer.training.torchvision_data import TORCHVISION, torchvision_dataset
-from explorer.training.jobs import TrainingJob
-from explorer.io.labels import dataset_classes
 from explorer.nets.spec import NetSpec
+from explorer.training.config import TrainConfig
+from explorer.training.datasets import DATASETS, TRAINABLE
+from explorer.training.jobs import TrainingJob
 
-from . import state
-from .weights_picker import Weights
+from . import persist, state
 
-DATA_ROOT = Path(os.environ.get("RESNET_EXPLORER_DATA",
-                                Path.home() / ".cache" / "resnet-explorer" / "data"))
-DATASETS = {
-    "shapes": "synthetic shapes (offline, instant)",
-    "cifar10": "CIFAR-10 (170 MB download)",
-    "fashion-mnist": "Fashion-MNIST (30 MB download)",
-}
-NATIVE = {"shapes": (32, 3, len(CLASSES)), "cifar10": (32, 3, 10), "fashion-mnist": (28, 1, 10)}
 EXPERIMENTS = {
     "twin": "the sidebar's network vs its plain twin",
     "figure1": "He et al. Fig. 1: 20 vs 56 layers, plain and residual",
 }
+FIGURE1_RUNS = ("resnet20", "resnet56")
+DEFAULTS = TrainConfig()
 
 
-@dataclass
+@dataclass(frozen=True)
 class Setup:
+    experiment: str
     runs: dict[str, NetSpec]
-    make_data: Callable[[NetSpec], tuple[Dataset, Dataset]]
-    dataset: str
-    epochs: int
-    batch_size: int
-    lr: float
-    train_size: int
-    twin: bool
+    config: TrainConfig
+    download: bool
 
     def describe(self) -> str:
         return ", ".join(f"{label}: {spec.depth} layers at {spec.image_size} px"
                          for label, spec in self.runs.items())
 
 
-def _for_dataset(spec: NetSpec, dataset: str, image_size: int) -> NetSpec:
-    _, channels, classes = NATIVE[dataset]
-    return spec.replace(in_channels=channels, num_classes=classes, image_size=image_size)
+def fit_to_dataset(spec: NetSpec, config: TrainConfig) -> NetSpec:
+    info = DATASETS[config.dataset]
+    return spec.replace(in_channels=info.channels, num_classes=info.num_classes,
+                        image_size=config.resolved_image_size())
 
 
-def _data_factory(dataset: str, train_size: int, val_size: int, seed: int, download: bool):
-    def make(spec: NetSpec) -> tuple[Dataset, Dataset]:
-        if dataset == "shapes":
-            return (ShapesDataset(train_size, spec.image_size, seed, "train"),
-                    ShapesDataset(val_size, spec.image_size, seed, "val"))
-        resize = None if spec.image_size == NATIVE[dataset][0] else spec.image_size
-        try:
-            train = torchvision_dataset(dataset, DATA_ROOT, True, download, resize)
-            test = torchvision_dataset(dataset, DATA_ROOT, False, download, resize)
-        except RuntimeError as exc:
-            raise ValueError(str(exc)) from None
-        return (Subset(train, range(min(train_size, len(train)))),
-                Subset(test, range(min(val_size, len(test)))))
-    return make
+def show_job_settings(job: TrainingJob, experiment: str) -> None:
+    """Make the (disabled) controls show the running job's settings, not the defaults."""
+    c = job.config
+    for key, value in (("train_experiment", experiment), ("train_dataset", c.dataset),
+                       ("train_image_size", c.resolved_image_size()), ("train_n", c.train_size),
+                       ("train_epochs", c.epochs), ("train_batch", c.batch_size),
+                       ("train_lr", c.lr), ("train_twin", c.twin)):
+        persist.show(key, value)
 
 
-def draw(choice: state.Choice, disabled: bool) -> Setup:
-    """Draw the controls and return the configured setup (raises ValueError when invalid)."""
+def choose_experiment(disabled: bool) -> str:
+    return persist.widget(st.radio, "Experiment", "train_experiment", "twin",
+                          options=list(EXPERIMENTS), format_func=EXPERIMENTS.get,
+                          horizontal=True, disabled=disabled)
+
+
+def draw(choice: state.Choice, experiment: str, disabled: bool) -> Setup:
+    """Draw the recipe's controls and return the setup (raises ValueError when invalid)."""
     cols = st.columns(3)
-    experiment = cols[0].radio("Experiment", list(EXPERIMENTS), format_func=EXPERIMENTS.get,
-                               key="train_experiment", disabled=disabled)
-    dataset = cols[1].selectbox("Dataset", list(DATASETS), format_func=DATASETS.get,
-                                key="train_dataset", disabled=disabled)
-    download = dataset != "shapes" and cols[1].checkbox(
-        "Download if missing", key="train_download", disabled=disabled,
-        help=f"Into {DATA_ROOT}; needs internet. Offline, use the synthetic shapes.")
-    image_size = cols[2].number_input("Image size", 8, 256, NATIVE[dataset][0],
-                                      key=f"train_size_{dataset}", disabled=disabled)
-    cols = st.columns(5)
-    train_size = cols[0].number_input("Training images", 64, 50_000, 3000, 500,
-                                      key="train_n", disabled=disabled)
-    epochs = cols[1].number_input("Epochs", 1, 100, 4, key="train_epochs", disabled=disabled)
-    batch_size = cols[2].number_input("Batch size", 2, 1024, 64, key="train_batch",
-                                      disabled=disabled)
-    lr = cols[3].number_input("Peak learning rate", 1e-4, 2.0, 0.1, 0.01, format="%.4f",
-                              key="train_lr", disabled=disabled)
-    twin = cols[4].checkbox("Train the twin too", value=True, key="train_twin",
-                            disabled=disabled or experiment == "figure1")
+    dataset = persist.widget(cols[0].selectbox, "Dataset", "train_dataset", DEFAULTS.dataset,
+                             options=list(TRAINABLE),
+                             format_func=lambda n: DATASETS[n].describe(), disabled=disabled)
+    info = DATASETS[dataset]
+    download = not info.offline and persist.widget(
+        cols[0].checkbox, "Download if missing", "train_download", False, disabled=disabled,
+        help="Needs internet. Offline, use the synthetic shapes.")
+    image_size = persist.widget(cols[1].number_input, "Image size (px)", "train_image_size",
+                                info.native_size, min_value=8, max_value=256, disabled=disabled,
+                                help=f"{info.title}'s own size is {info.native_size} px.")
+    twin = persist.widget(cols[2].checkbox, "Train the plain twin too", "train_twin",
+                          DEFAULTS.twin, disabled=disabled or experiment == "figure1")
+    cols = st.columns(4)
+    train_size = persist.widget(cols[0].number_input, "Training images", "train_n",
+                                DEFAULTS.train_size, min_value=64, max_value=200_000, step=500,
+                                disabled=disabled,
+                                help="Images per epoch (shapes are rendered, never repeated).")
+    epochs = persist.widget(cols[1].number_input, "Epochs", "train_epochs", DEFAULTS.epochs,
+                            min_value=1, max_value=100, disabled=disabled)
+    batch = persist.widget(cols[2].number_input, "Batch size", "train_batch", DEFAULTS.batch_size,
+                           min_value=2, max_value=1024, disabled=disabled)
+    lr = persist.widget(cols[3].number_input, "Peak learning rate", "train_lr", DEFAULTS.lr,
+                        min_value=1e-4, max_value=2.0, step=0.005, format="%.4f",
+                        disabled=disabled, help="Reached after a one-epoch linear warm-up, "
+                                                "then cosine decay to zero.")
+    config = DEFAULTS.replace(dataset=dataset, image_size=int(image_size),
+                              train_size=int(train_size), epochs=int(epochs),
+                              batch_size=int(batch), lr=float(lr), seed=choice.seed,
+                              twin=True if experiment == "figure1" else bool(twin),
+                              device=choice.device.type)
     if experiment == "figure1":
-        runs = {name: _for_dataset(PRESETS[name], dataset, int(image_size))
-                for name in ("resnet20", "resnet56")}
-        twin = True
+        runs = {name: fit_to_dataset(PRESETS[name], config) for name in FIGURE1_RUNS}
     else:
-        runs = {"sidebar": _for_dataset(choice.spec.replace(skip=True), dataset, int(image_size))}
-    make_data = _data_factory(dataset, int(train_size), 1000, choice.seed, download)
-    return Setup(runs, make_data, dataset, int(epochs), int(batch_size), float(lr),
-                 int(train_size), twin)
+        runs = {"sidebar": fit_to_dataset(choice.spec, config)}
+    return Setup(experiment, runs, config, bool(download))
 
 
-def _zip(job: TrainingJob) -> bytes:
-    buffer = io.BytesIO()
-    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buffer, "w") as archive:
-        for run, result in job.results.items():
-            for variant, model in result.models.items():
-                folder = save_checkpoint(model, result.specs[variant], Path(tmp) / run / variant)
-                for file in folder.iterdir():
-                    archive.write(file, f"{run}/{variant}/{file.name}")
-    return buffer.getvalue()
-
-
-def offer_results(job: TrainingJob) -> None:
-    """Download buttons, and a hand-over of the trained models to the Grad-CAM page."""
-    dataset = st.session_state.get("train_dataset", "shapes")
-    normalization = "shapes" if dataset == "shapes" else (TORCHVISION[dataset][1],
-                                                         TORCHVISION[dataset][2])
-    cols = st.columns(len(job.results) + 1)
-    cols[0].download_button("Trained weights (.zip)", _zip(job), "trained.zip",
-                            "application/zip", key="train_zip")
-    for col, (run, result) in zip(cols[1:], job.results.items()):
-        if col.button(f"Use {run} on the Grad-CAM page", key=f"use_{run}"):
-            models = result.models
-            main = "residual" if "residual" in models else next(iter(models))
-            twin = models.get("plain") if main == "residual" else None
-            st.session_state.trained_models = Weights(
-                models[main], result.specs[main], normalization, dataset_classes(dataset),
-                f"the **{run}** net trained in this session on {dataset}", twin)
-            st.success("Done: pick “trained in this session” on the Grad-CAM page.")
+def data_factory(config: TrainConfig, download: bool):
+    """spec → (train, val) sets from the registry (called in the job's thread)."""
+    def make(spec: NetSpec):
+        train_set, val_set, _ = DATASETS[config.dataset].splits(config, spec.image_size, download)
+        return train_set, val_set
+    return make

@@ -1,0 +1,19 @@
+"""The one palette every figure uses: residual blue, plain red, and their derived shades."""
+
+from __future__ import annotations
+
+RESIDUAL = "#1f77b4"
+PLAIN = "#d62728"
+ACCENT = "#ff7f0e"  # projections, padding, second quantities
+SECONDARY = "#2ca02c"
+MUTED = "#9e9e9e"  # removed skips, chance lines, reference lines
+INK = "#455a64"  # outlines and text on diagrams
+VARIANT_COLORS = {"residual": RESIDUAL, "plain": PLAIN}
+DEPTH_DASHES = ("solid", "dash", "dot", "dashdot")
+STAGE_FILLS = ("#e3f2fd", "#fff3e0", "#e8f5e9", "#fce4ec", "#ede7f6", "#e0f7fa")
+DEPTH_SHADES = ("#2ca02c", "#9467bd", "#8c564b", "#17becf", "#bcbd22", "#7f7f7f")
+
+
+def depth_color(index: int, count: int) -> str:
+    """A distinct colour for the ``index``-th of ``count`` depths (shallow first)."""
+    return DEPTH_SHADES[index % len(DEPTH_SHADES)]

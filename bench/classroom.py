@@ -34,6 +34,9 @@ started with ``server.disconnectedSessionTTL`` = 2 s and a tiny probe visit make
     python bench/classroom.py --app-dir /tmp/snapshot ...              # serve another checkout
 
 ``--json PATH`` writes every step's timing. Percentiles interpolate linearly between ranks.
+``--profile DIR`` records every phase with py-spy (``pip install py-spy``); rank the samples with
+``bench/profile_summary.py``. ``--env KEY=VALUE`` starts the servers with extra environment, for
+what-ifs such as ``STREAMLIT_RUNNER_POST_SCRIPT_GC=false``.
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ import asyncio
 import json
 import math
 import os
+import re
+import signal
+import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -176,14 +182,37 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
+def start_profiler(name: str, pids: list[int], folder: str | None) -> list[subprocess.Popen]:
+    """py-spy sampling the servers' busy threads at 50 Hz, one raw file per phase and server."""
+    if not folder:
+        return []
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    spies = [subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--rate", "50",
+                               "--format", "raw", "--nonblocking",
+                               "-o", str(Path(folder) / f"{slug}-{n}.raw")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for n, pid in enumerate(pids)]
+    time.sleep(1.5)  # attached
+    return spies
+
+
+def stop_profiler(spies: list[subprocess.Popen]) -> None:
+    for spy in spies:
+        spy.send_signal(signal.SIGINT)
+    for spy in spies:
+        spy.wait(timeout=120)
+
+
 async def run_phase(name: str, urls: list[str], students: list[tuple[int, object]],
                     concurrent: bool, sampler: RssSampler | None, timeout: float,
-                    settle: bool = True) -> Phase:
+                    settle: bool = True, profile: str | None = None) -> Phase:
     """Students ``(index, spec)`` follow the lesson; student k uses server k % len(urls)."""
     await clear_caches(urls)
     before = sum(sampler.now().values()) if sampler else math.nan
     if sampler:
         sampler.reset_peak()
+    spies = start_profiler(name, sampler.pids[:len(urls)] if sampler else [], profile)
     start = time.perf_counter()
     if concurrent:
         lessons = await asyncio.gather(*(
@@ -192,6 +221,7 @@ async def run_phase(name: str, urls: list[str], students: list[tuple[int, object
     else:
         lessons = [await lesson(urls[0], spec, i, 0, timeout) for i, spec in students]
     wall = time.perf_counter() - start
+    stop_profiler(spies)
     phase = Phase(name, len(urls), concurrent, wall, list(lessons), before)
     if sampler:
         phase.rss_peak = sampler.peak_total
@@ -251,6 +281,7 @@ async def main_async(args) -> list[Phase]:
         env = {"STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": str(SESSION_TTL_S)}
         if args.omp_threads:
             env["OMP_NUM_THREADS"] = str(args.omp_threads)
+        env.update(item.split("=", 1) for item in args.env)
         servers = [Server(env, app_dir=Path(args.app_dir)) for _ in range(max(process_counts))]
         for server in servers:
             server.wait_healthy()
@@ -274,17 +305,18 @@ async def main_async(args) -> list[Phase]:
 
             if not args.skip_one_by_one:
                 alone = await run_phase("alone", urls[:1], students()[:1], False, use,
-                                        args.timeout)
+                                        args.timeout, profile=args.profile)
                 phases.append(alone)
                 print(f"alone: {alone.wall:.1f} s", flush=True)
                 seq = await run_phase("one by one", urls[:1], students(), False, use,
-                                      args.timeout)
+                                      args.timeout, profile=args.profile)
                 phases.append(seq)
                 print(f"one by one: {seq.wall:.1f} s", flush=True)
             for k in process_counts:
                 name = "at once" + (f", {k} processes" if len(process_counts) > 1 or k > 1
                                     else "")
-                ph = await run_phase(name, urls[:k], students(), True, use, args.timeout)
+                ph = await run_phase(name, urls[:k], students(), True, use, args.timeout,
+                                     profile=args.profile)
                 phases.append(ph)
                 print(f"{name}: {ph.wall:.1f} s", flush=True)
         return phases
@@ -306,8 +338,14 @@ def main() -> None:
     parser.add_argument("--app-dir", default=str(ROOT), help="the checkout to serve")
     parser.add_argument("--warmup", type=int, default=1, help="warm-up lessons per server")
     parser.add_argument("--omp-threads", type=int, help="OMP_NUM_THREADS for the server")
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra environment for the servers, e.g. "
+                             "STREAMLIT_RUNNER_POST_SCRIPT_GC=false (a what-if)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per step")
     parser.add_argument("--json", help="write every step's timing here")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="record each phase with py-spy (raw files; summarise them with "
+                             "bench/profile_summary.py)")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(args.app_dir).resolve()))  # its explorer: the specs it serves
     phases = asyncio.run(main_async(args))

@@ -1,0 +1,110 @@
+"""Rank where a Streamlit server's threads spent their samples, from a py-spy raw profile.
+
+``bench/classroom.py --profile DIR`` records one ``py-spy record --format raw`` file per phase
+(``pip install py-spy``; sampling the server's threads at 50 Hz, idle threads left out). This
+script attributes every sample to the innermost line of our page code (``app.py``,
+``pages/...``) on its stack and to the function that line called, or, outside page code, to
+Streamlit's post-run work (its ``gc.collect(2)`` after every run: ``runner.postScriptGC``), the
+rest of the script runner, the websocket/event loop, and training jobs. Samples in
+``time.sleep`` / ``select`` (py-spy counts a few waits as busy) are dropped.
+
+    python bench/profile_summary.py /tmp/prof/at-once.raw [--app-dir DIR] [--top 25]
+    python bench/profile_summary.py FILE --under "grad_cam_grid (explorer" --depth 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import linecache
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FRAME = re.compile(r"(.*) \((.*):(\d+)\)$")
+IDLE = ("polling_path_watcher.py:90", "EpollSelector.select", "Event.wait", "Condition.wait",
+        "concurrent/futures/thread.py:81")
+
+
+def parse(path: Path):
+    for row in path.read_text().splitlines():
+        stack, _, count = row.rpartition(" ")
+        if stack and count.isdigit():
+            yield stack.split(";"), int(count)
+
+
+def is_page(frame: str) -> bool:
+    m = FRAME.match(frame)
+    return bool(m) and (m.group(2).startswith("pages/") or m.group(2) == "app.py")
+
+
+def category(frames: list[str]) -> str:
+    text = ";".join(frames)
+    if "_on_script_finished (streamlit/runtime/scriptrunner/script_runner.py:1055)" in text \
+            or ("_on_script_finished" in text and frames[-1].startswith("_on_script_finished")):
+        return "Streamlit's gc.collect(2) after every run (runner.postScriptGC)"
+    if "jobs.py" in text:
+        return "training jobs"
+    if "ScriptRunner" in text:
+        return "Streamlit script runner, outside page code"
+    if any(k in text for k in ("starlette", "uvicorn", "websocket")):
+        return "websocket / HTTP"
+    return "event loop and other threads"
+
+
+def summarise(path: Path, app_dir: Path, top: int) -> str:
+    by_kind, by_line, by_call = collections.Counter(), collections.Counter(), collections.Counter()
+    total = 0
+    for frames, count in parse(path):
+        if any(idle in frames[-1] for idle in IDLE):
+            continue
+        total += count
+        pages = [i for i, f in enumerate(frames) if is_page(f)]
+        if not pages:
+            by_kind[category(frames)] += count
+            continue
+        i = pages[-1]
+        m = FRAME.match(frames[i])
+        source = linecache.getline(str(app_dir / m.group(2)), int(m.group(3))).strip()
+        line = f"{m.group(2)}:{m.group(3)}  {source[:72]}"
+        by_kind["page code (app.py, pages/)"] += count
+        by_line[line] += count
+        callee = FRAME.match(frames[i + 1]) if i + 1 < len(frames) else None
+        by_call[(line, f"{callee.group(1)} ({callee.group(2)})" if callee else "(itself)")] += count
+    out = [f"{path.name}: {total} samples (busy threads, 50 Hz: ~{total / 50:.0f} thread-seconds)",
+           "", "| where | samples | share |", "|---|---|---|"]
+    out += [f"| {k} | {v} | {v / total:.1%} |" for k, v in by_kind.most_common()]
+    out += ["", "| page-code line → what it called | samples | share |", "|---|---|---|"]
+    for (line, callee), v in by_call.most_common(top):
+        out.append(f"| `{line}` → {callee} | {v} | {v / total:.1%} |")
+    return "\n".join(out)
+
+
+def under(path: Path, target: str, depth: int, top: int) -> str:
+    counts, total = collections.Counter(), 0
+    for frames, count in parse(path):
+        for i, frame in enumerate(frames):
+            if target in frame:
+                total += count
+                counts[" → ".join(frames[i + 1:i + 1 + depth]) or "(itself)"] += count
+                break
+    return "\n".join([f"under {target!r}: {total} samples"]
+                     + [f"{v:6d}  {k[:240]}" for k, v in counts.most_common(top)])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("raw", nargs="+", type=Path)
+    parser.add_argument("--app-dir", type=Path, default=ROOT, help="for the source lines")
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--under", help="break down the samples below this frame instead")
+    parser.add_argument("--depth", type=int, default=1)
+    args = parser.parse_args()
+    for path in args.raw:
+        print(under(path, args.under, args.depth, args.top) if args.under
+              else summarise(path, args.app_dir, args.top))
+        print()
+
+
+if __name__ == "__main__":
+    main()

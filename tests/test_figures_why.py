@@ -1,0 +1,55 @@
+"""Figures of the "why skips work" page: one colour scale for both nets, squares where they belong."""
+
+import math
+
+import torch
+
+from explorer.analysis.landscape import LandscapeResult
+from explorer.analysis.lesion import BlockLesion, LesionResult, RandomLesion
+from explorer.analysis.receptive_field import ErfResult
+from explorer.figures.why import (landscape_contour_figure, landscape_line_figure,
+                                  landscape_surface_figure, lesion_blocks_figure,
+                                  lesion_random_figure)
+from explorer.figures.why_maps import erf_figure
+
+
+def grid(scale):
+    axis = (-1.0, 0.0, 1.0)
+    loss = tuple(tuple(scale * (a * a + b * b) + 0.01 for a in axis) for b in axis)
+    return LandscapeResult(axis, axis, loss, 0.01, 0.25, ((scale, scale), (scale, scale)), 4, 0)
+
+
+def test_contour_and_surface_share_one_colour_scale():
+    results = {"residual": grid(1.0), "plain": grid(10.0)}
+    contour = landscape_contour_figure(results, log=True)
+    assert [t.coloraxis for t in contour.data if t.type == "contour"] == ["coloraxis"] * 2
+    assert contour.layout.coloraxis.cmin == math.log10(0.01)
+    assert contour.layout.coloraxis.cmax == math.log10(20.01)
+    surface = landscape_surface_figure(results, log=False)
+    assert surface.layout.scene.zaxis.range == surface.layout.scene2.zaxis.range == (0.01, 20.01)
+    line = landscape_line_figure(results)
+    assert list(line.data[1].y) == [10.01, 0.01, 10.01]  # the β = 0 row of the 2-D grid
+
+
+def lesion(accuracies):
+    blocks = tuple(BlockLesion(f"layer1.{i}", a is not None, a) for i, a in enumerate(accuracies))
+    return LesionResult(0.99, 0.125, blocks, (RandomLesion(1, (0.5, 0.7)),), 10, 2, 0, 4)
+
+
+def test_lesion_figures_mark_undeletable_blocks_and_draw_bands():
+    fig = lesion_blocks_figure({"residual": lesion([0.9, 0.8]), "plain": lesion([0.1, None])})
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert list(bars[1].y) == [0.1, None]
+    assert any("cannot be deleted" in (t.name or "") and list(t.x) == ["layer1.1"]
+               for t in fig.data)
+    random = lesion_random_figure({"residual": lesion([0.9, 0.8])})
+    assert list(random.data[1].y) == [0.99, 0.6]  # k = 0 is the undeleted net, then the mean
+    assert list(random.data[0].y) == [0.99, 0.7, 0.5, 0.99]  # max going out, min coming back
+
+
+def test_erf_figure_draws_the_theoretical_square_around_the_centre():
+    result = ErfResult("layer1", 7, 1, (8.0, 8.0), (16, 16), torch.ones(16, 16), 2)
+    fig = erf_figure([("residual", result)])
+    theoretical = fig.layout.shapes[0]
+    assert (theoretical.x0, theoretical.x1, theoretical.y0, theoretical.y1) == (4.5, 11.5, 4.5,
+                                                                               11.5)

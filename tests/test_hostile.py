@@ -386,7 +386,7 @@ SIDEBAR = {
     "fraction": ("w_layers", "2.5", "whole numbers"),
     "5000 digits": ("w_layers", "9" * 5000, "must be"),
     "image 1 px": ("w_image_size", 1, "too small"),
-    "image 10^5 px (past the widget's max)": ("w_image_size", 100_000, "too small"),
+    "image 10^5 px (past the widget's max)": ("w_image_size", 100_000, "between 1 and 4,096"),
 }
 
 

@@ -11,6 +11,7 @@ PAGES = [
     st.Page("pages/views/gradient_flow.py", title="Gradient flow", icon="🌊"),
     st.Page("pages/views/grad_cam.py", title="Grad-CAM", icon="🔥"),
     st.Page("pages/views/training.py", title="Training", icon="📈"),
+    st.Page("pages/views/why_skips.py", title="Why skips work", icon="🔬"),
 ]
 
 navigation = st.navigation(PAGES)

@@ -42,7 +42,7 @@ def test_harmless_deletions():
 def test_mixed_deletions_name_the_worst_block():
     line = lesion_net_sentence("residual net", lesion(0.99, [0.97, 0.14, 0.80]))
     assert "at most 85.0 points (layer1.1, down to 14.0%)" in line
-    assert "19.0 points at the median" in line and "1 of 3 deletions" in line
+    assert "19.0 points at the median" in line and "1 of 3 deletions leaves it at chance" in line
 
 
 def test_no_deletable_block():

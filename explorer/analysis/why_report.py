@@ -59,7 +59,7 @@ def lesion_net_sentence(name: str, result: LesionResult) -> str:
     return (f"Deleting one block of the {name} costs {_points(statistics.median(drops.values()))}"
             f" at the median and at most {_points(drops[worst])} ({worst}, down to "
             f"{result.block(worst).accuracy:.1%}); {len(at_chance)} of {len(blocks)} "
-            f"deletions leave it at chance.")
+            f"deletions {'leaves' if len(at_chance) == 1 else 'leave'} it at chance.")
 
 
 def lesion_contrast_sentence(residual: LesionResult, plain: LesionResult) -> str | None:

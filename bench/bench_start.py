@@ -10,7 +10,8 @@ Run from the repository root: ``python bench/bench_start.py [--repeats 5]``.
    next to ``python -c "pass"``, the interpreter's own start.
 
 Medians over the repetitions. The load average is printed with the figures: on a shared 2-core
-machine other processes change them a lot.
+machine other processes change them a lot. So are the CPU seconds that the server and chromium
+used until the table showed: their sum over the 2 cores bounds what a quiet machine can do.
 """
 
 from __future__ import annotations
@@ -35,6 +36,34 @@ STAGE_TABLE_ROW = "layer4"
 TABLE = "[data-testid='stDataFrame']"
 
 
+def _processes() -> dict[int, tuple[int, float]]:
+    """pid → (parent pid, CPU seconds used so far) for every process we can read."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            out[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    return out
+
+
+def cpu_of_trees(roots: set[int], exclude: set[int] = frozenset()) -> float:
+    """CPU seconds used so far by the live processes under ``roots`` (not under ``exclude``)."""
+    procs = _processes()
+    total = 0.0
+    for pid, (_, cpu) in procs.items():
+        p = pid
+        while p in procs and p not in roots and p not in exclude and p > 1:
+            p = procs[p][0]
+        if p in roots:
+            total += cpu
+    return total
+
+
 def wait_healthy(url: str, deadline: float) -> None:
     while time.monotonic() < deadline:
         try:
@@ -46,8 +75,9 @@ def wait_healthy(url: str, deadline: float) -> None:
     raise RuntimeError("the server did not answer its health check in time")
 
 
-def app_cold_start(browser, timeout_s: float = 120) -> tuple[float, float]:
-    """(seconds to the health check, seconds to the stage table) from ``streamlit run``."""
+def app_cold_start(browser, timeout_s: float = 120) -> tuple[float, float, float, float]:
+    """Seconds from ``streamlit run`` to the health check and to the stage table, and the CPU
+    seconds the server and the browser used until then (a figure that load changes less)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -55,6 +85,8 @@ def app_cold_start(browser, timeout_s: float = 120) -> tuple[float, float]:
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     context = browser.new_context(viewport={"width": 1400, "height": 1600})
     page = context.new_page()
+    me = {os.getpid()}
+    browser_cpu = cpu_of_trees(me)
     start = time.monotonic()
     server = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -63,7 +95,10 @@ def app_cold_start(browser, timeout_s: float = 120) -> tuple[float, float]:
         page.goto(url)
         page.locator(TABLE).filter(has_text=STAGE_TABLE_ROW).first.wait_for(
             state="visible", timeout=timeout_s * 1000)
-        return healthy, time.monotonic() - start
+        table = time.monotonic() - start
+        server_cpu = cpu_of_trees({server.pid})
+        browser_cpu = cpu_of_trees(me, exclude={server.pid}) - browser_cpu
+        return healthy, table, server_cpu, browser_cpu
     finally:
         context.close()
         server.terminate()
@@ -103,7 +138,7 @@ def main() -> None:
         for label, command in commands.items():
             cli[label].append(wall_time(command))
 
-    app_health, app_table = [], []
+    app_health, app_table, server_cpu, browser_cpu = [], [], [], []
     if not args.skip_app:
         from playwright.sync_api import sync_playwright
 
@@ -111,10 +146,13 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             try:
                 for _ in range(args.repeats):
-                    healthy, table = app_cold_start(browser)
+                    healthy, table, s_cpu, b_cpu = app_cold_start(browser)
                     app_health.append(healthy)
                     app_table.append(table)
-                    print(f"  run: server healthy {healthy:.2f} s, stage table {table:.2f} s",
+                    server_cpu.append(s_cpu)
+                    browser_cpu.append(b_cpu)
+                    print(f"  run: server healthy {healthy:.2f} s, stage table {table:.2f} s; "
+                          f"CPU used by then: server {s_cpu:.2f} s, browser {b_cpu:.2f} s",
                           flush=True)
             finally:
                 browser.close()
@@ -126,6 +164,8 @@ def main() -> None:
     if app_table:
         print(describe("streamlit run → server health check", app_health))
         print(describe("streamlit run → stage table in chromium", app_table, 6.0))
+        print(describe("  CPU used by the server until then", server_cpu))
+        print(describe("  CPU used by chromium until then", browser_cpu))
     print(f"load average after:  {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

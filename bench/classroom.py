@@ -57,7 +57,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from stclient import ROOT, RssSampler, Server, Step, StreamlitSession  # noqa: E402
+from stclient import (ROOT, RssSampler, Server, Step, StreamlitSession, cpu_seconds,  # noqa: E402
+                      load_average)
 
 STEPS = ("open", "toggle skips", "gradient flow", "grad-cam", "back to architecture")
 SESSION_TTL_S = 2
@@ -163,6 +164,9 @@ class Phase:
     rss_before: float = 0.0
     rss_peak: float = 0.0
     rss_after: float = 0.0
+    server_cpu: float = math.nan  # CPU seconds the servers used during the phase
+    client_cpu: float = 0.0  # CPU seconds this (client) process used
+    load: tuple[float, float] = (math.nan, math.nan)  # machine load average at start, end
 
     def times(self, step: str) -> list[float]:
         return [s.seconds for les in self.lessons for s in les.steps if s.name == step]
@@ -212,7 +216,10 @@ async def run_phase(name: str, urls: list[str], students: list[tuple[int, object
     before = sum(sampler.now().values()) if sampler else math.nan
     if sampler:
         sampler.reset_peak()
-    spies = start_profiler(name, sampler.pids[:len(urls)] if sampler else [], profile)
+    pids = sampler.pids[:len(urls)] if sampler else []
+    spies = start_profiler(name, pids, profile)
+    load_start, cpu_start, own_start = load_average(), sum(map(cpu_seconds, pids)), \
+        time.process_time()
     start = time.perf_counter()
     if concurrent:
         lessons = await asyncio.gather(*(
@@ -221,8 +228,11 @@ async def run_phase(name: str, urls: list[str], students: list[tuple[int, object
     else:
         lessons = [await lesson(urls[0], spec, i, 0, timeout) for i, spec in students]
     wall = time.perf_counter() - start
-    stop_profiler(spies)
     phase = Phase(name, len(urls), concurrent, wall, list(lessons), before)
+    phase.server_cpu = sum(map(cpu_seconds, pids)) - cpu_start if pids else math.nan
+    phase.client_cpu = time.process_time() - own_start
+    phase.load = (load_start, load_average())
+    stop_profiler(spies)
     if sampler:
         phase.rss_peak = sampler.peak_total
         if settle:
@@ -242,30 +252,36 @@ async def settled_rss(urls: list[str], sampler: RssSampler, timeout: float) -> f
 def report(phases: list[Phase], same: bool, clients: int) -> str:
     lines = [f"# classroom: {clients} students, "
              f"{'same network (resnet20)' if same else 'distinct networks'}", ""]
-    lines.append("| phase | wall s | " + " | ".join(f"{s} p50 / p95 / max" for s in STEPS)
-                 + " | RSS MiB before / peak / after |")
-    lines.append("|---" * (len(STEPS) + 3) + "|")
+    lines.append("| phase | wall s | server CPU s (cores) | " + " | ".join(
+        f"{s} p50 / p95 / max" for s in STEPS) + " | RSS MiB before / peak / after | load |")
+    lines.append("|---" * (len(STEPS) + 5) + "|")
     for ph in phases:
         cells = []
         for step in STEPS:
             t = ph.times(step)
             cells.append(f"{percentile(t, .5):.2f} / {percentile(t, .95):.2f} / {max(t):.2f}"
                          if t else "–")
-        lines.append(f"| {ph.name} | {ph.wall:.1f} | " + " | ".join(cells)
-                     + f" | {ph.rss_before:.0f} / {ph.rss_peak:.0f} / {ph.rss_after:.0f} |")
+        lines.append(f"| {ph.name} | {ph.wall:.1f} | {ph.server_cpu:.1f} "
+                     f"({ph.server_cpu / ph.wall:.2f}) | " + " | ".join(cells)
+                     + f" | {ph.rss_before:.0f} / {ph.rss_peak:.0f} / {ph.rss_after:.0f} | "
+                     f"{ph.load[0]:.1f}→{ph.load[1]:.1f} |")
     by_name = {ph.name: ph for ph in phases}
     seq = by_name.get("one by one")
     lines.append("")
     for ph in phases:
         if ph.concurrent and seq is not None:
             lines.append(f"- {ph.name}: wall {ph.wall:.1f} s = {ph.wall / seq.wall:.2f} × one by "
-                         f"one ({seq.wall:.1f} s)")
+                         f"one ({seq.wall:.1f} s); server CPU {ph.server_cpu:.1f} s = "
+                         f"{ph.server_cpu / seq.server_cpu:.2f} × one by one's "
+                         f"({seq.server_cpu:.1f} s)")
     at_once = [ph for ph in phases if ph.concurrent]
     if len(at_once) > 1:
         base = at_once[0]
         for ph in at_once[1:]:
             lines.append(f"- {ph.processes} processes: throughput {base.wall / ph.wall:.2f} × "
                          f"{base.processes} process(es) ({ph.wall:.1f} s vs {base.wall:.1f} s)")
+    lines.append("- client process CPU s per phase: " + ", ".join(
+        f"{ph.name} {ph.client_cpu:.1f}" for ph in phases))
     problems = [f"{ph.name}: {p}" for ph in phases for p in ph.problems]
     lines.append(f"- problems: {len(problems)}")
     lines += [f"  - {p}" for p in problems[:40]]

@@ -346,6 +346,19 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of all the process's threads so far (``/proc/<pid>/stat``)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> float:
+    """The machine's one-minute load average (other processes compete for the same cores)."""
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
 def thread_names(pid: int) -> list[str]:
     """Names of the process's threads (``/proc/<pid>/task/*/comm``; 15 characters at most)."""
     names = []

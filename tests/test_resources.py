@@ -40,7 +40,7 @@ def test_check_fits_refuses_with_the_numbers(monkeypatch):
         check_fits(PRESETS["resnet18"], 4, CPU)
     message = str(info.value)
     assert f"about {format_bytes(need)} on cpu (batch 4, 224 px)" in message
-    assert "but the budget is 10.2 MiB." in message  # 0.01 GiB
+    assert "but the budget is 10.7 MB." in message  # 0.01 GiB = 10,737,418 bytes
 
 
 def test_check_fits_compares_the_estimate_with_the_budget_exactly(monkeypatch):

@@ -28,8 +28,12 @@ st.markdown(
     "and a residual net with its plain twin trained the same way."
 )
 
+FAILED = object()  # a step whose error is already on the page
+weights = FAILED
 with guard.user_errors("Loading the weights"):
     weights = weights_picker.pick(choice)
+if weights is FAILED:
+    st.stop()
 if weights is None:
     st.info("Upload a checkpoint to continue, or pick other weights.")
     st.stop()
@@ -87,10 +91,14 @@ def domain_warning(picked: list) -> str | None:
     return None
 
 
-with guard.user_errors("Reading the images"):
+fits = False
+with guard.user_errors("Grad-CAM"):
     # One image at a time: its forward and backward must fit (a 4096 px input is legal).
     check_fits(spec, 1, choice.device)
-    images = samples.pick_images(spec, choice.seed)
+    fits = True
+if not fits:
+    st.stop()
+images = samples.pick_images(spec, choice.seed)  # names a bad file itself and goes on
 if not images:
     st.info("Upload an image or pick a sample above.")
     st.stop()

@@ -125,7 +125,11 @@ def network_diagram(spec: NetSpec, expand: bool = False) -> go.Figure:
     fig.update_layout(height=300, margin=dict(t=10, b=10, l=10, r=10), plot_bgcolor="white",
                       dragmode="pan", legend=dict(orientation="h", y=-0.05))
     if long:  # an overview of the whole net under the diagram; drag its window to move
-        fig.update_xaxes(rangeslider=dict(visible=True, thickness=0.22, bgcolor="#fafafa"))
+        # A hidden axis would hide its range slider too: keep it, without ticks or lines.
+        fig.update_xaxes(visible=True, showticklabels=False, showgrid=False, zeroline=False,
+                         showline=False, rangeslider=dict(visible=True, thickness=0.22,
+                                                          bgcolor="#fafafa",
+                                                          range=[-0.5, span + 0.5]))
         fig.update_layout(height=380, legend=dict(orientation="h", y=1.12))
     return fig
 
@@ -146,11 +150,15 @@ def _stage_bands(spec: NetSpec, nodes: list[Node], xs: list[float]) -> list[go.S
             fill="toself", fillcolor=STAGE_COLORS[stage % len(STAGE_COLORS)],
             line=dict(width=0), hoverinfo="skip", showlegend=False))
         label = f"<b>layer{stage + 1}</b> ({spec.layers[stage]} blocks)"
-        spots = members[::LABEL_EVERY] if len(members) > LABEL_EVERY else [(x0 + x1 - BOX_W) / 2]
+        if len(members) > LABEL_EVERY:  # the full label first, then the stage's name again
+            spots = members[::LABEL_EVERY]
+            labels = [label] + [f"<b>layer{stage + 1}</b>"] * (len(spots) - 1)
+            spots = [spots[0] + BOX_W] + spots[1:]
+        else:
+            spots, labels = [(x0 + x1 - BOX_W) / 2], [label]
         traces.append(go.Scatter(
             x=[x + BOX_W / 2 for x in spots], y=[1.6] * len(spots), mode="text",
-            text=[label] * len(spots), textfont=dict(size=11), hoverinfo="skip",
-            showlegend=False))
+            text=labels, textfont=dict(size=11), hoverinfo="skip", showlegend=False))
     return traces
 
 

@@ -139,6 +139,8 @@ def measure_flow(
         for name, block in model.blocks():
             block.last_norm.register_forward_hook(_std_hook(name, stds))
         params = [p for *_, named in groups for p in named.values()]
+        for p in params:  # frozen layers too: their gradients are measured (flags restored)
+            p.requires_grad_(True)
         with torch.enable_grad():
             value = compute_loss(loss, model(inputs), targets)
             grads = torch.autograd.grad(value, params)

@@ -38,6 +38,24 @@ def is_page(frame: str) -> bool:
     return bool(m) and (m.group(2).startswith("pages/") or m.group(2) == "app.py")
 
 
+def callee_of(below: list[str]) -> str:
+    """What a page line called; st.cache_data calls split into misses (the function ran) and
+    hits (the cached value was read: unpickled, i.e. copied for this session)."""
+    if not below:
+        return "(itself)"
+    names = [FRAME.match(f).group(1) if FRAME.match(f) else f for f in below]
+    if names[0] == "CachedFunc.__call__":
+        if "CachedFunc._handle_cache_miss" in names:
+            after = names[names.index("CachedFunc._handle_cache_miss") + 1:]
+            inner = next((n for n in after if not n.startswith(("Cache", "_"))), "?")
+            return f"st.cache_data miss: {inner} ran"
+        if any("read_result" in n for n in names):
+            return "st.cache_data hit: the cached value unpickled (a copy per session)"
+        return "st.cache_data: hashing the arguments, locks"
+    m = FRAME.match(below[0])
+    return f"{m.group(1)} ({m.group(2)})" if m else below[0]
+
+
 def category(frames: list[str]) -> str:
     text = ";".join(frames)
     if "_on_script_finished (streamlit/runtime/scriptrunner/script_runner.py:1055)" in text \
@@ -69,8 +87,7 @@ def summarise(path: Path, app_dir: Path, top: int) -> str:
         line = f"{m.group(2)}:{m.group(3)}  {source[:72]}"
         by_kind["page code (app.py, pages/)"] += count
         by_line[line] += count
-        callee = FRAME.match(frames[i + 1]) if i + 1 < len(frames) else None
-        by_call[(line, f"{callee.group(1)} ({callee.group(2)})" if callee else "(itself)")] += count
+        by_call[(line, callee_of(frames[i + 1:]))] += count
     out = [f"{path.name}: {total} samples (busy threads, 50 Hz: ~{total / 50:.0f} thread-seconds)",
            "", "| where | samples | share |", "|---|---|---|"]
     out += [f"| {k} | {v} | {v / total:.1%} |" for k, v in by_kind.most_common()]

@@ -62,12 +62,13 @@ def plural(n: int, word: str, words: str | None = None) -> str:
 
 
 def times(ratio: float, margin: float = 1.1) -> str:
-    """How a ratio reads in a sentence: ``83 times``, ``1/83 of``, or ``about the same as``."""
+    """How a ratio reads in a sentence: ``83 times``, ``1/83 of``, ``6.2×10⁻⁶ times``, or
+    ``about the same as`` (within ``margin`` either way)."""
     if not math.isfinite(ratio) or ratio <= 0:
         return f"{format_number(ratio)} times"
     if 1 / margin < ratio < margin:
         return "about the same as"
-    if ratio >= 1:
+    if ratio >= 1 or ratio < 1e-4:  # "1/1.6×10⁵ of" would read as a puzzle
         return f"{format_number(ratio)} times"
     return f"1/{format_number(1 / ratio)} of"
 

@@ -75,5 +75,6 @@ def test_change_names_the_direction_with_a_margin(ratio, words):
 def test_times_never_says_a_fraction_of_times():
     assert times(4.2e4) == "4.2×10⁴ times"
     assert times(0.0025) == "1/400 of"
+    assert times(6.2e-6) == "6.2×10⁻⁶ times"
     assert times(1.05) == "about the same as" and times(0.95) == "about the same as"
     assert times(1.2) == "1.2 times"

@@ -134,7 +134,11 @@ def _titles(fig: go.Figure, title: str, subtitle: str, x: str = "", y: str = "")
 
 def _depth_ticks(fig: go.Figure, names: list[str], **where) -> None:
     """Label conv1, each stage's first block (as ``layer2``) and fc, so 110 layers stay readable."""
-    ticks = [n for n in names if "." not in n or n.endswith(".0")]
+    stages = [i for i, n in enumerate(names) if n.endswith(".0")]
+    gap = max(2, len(names) // 12)  # closer ticks would print over each other
+    ends = [i for i, n in enumerate(names) if "." not in n
+            and all(abs(i - j) >= gap for j in stages)]
+    ticks = [names[i] for i in sorted(stages + ends)]
     fig.update_xaxes(tickmode="array", tickvals=ticks, tickangle=0,
                      ticktext=[n.removesuffix(".0") for n in ticks], **where)
 
@@ -147,6 +151,8 @@ def _log_axis(fig: go.Figure, values: list[float]) -> None:
         decades = math.log10(max(finite) / min(finite))
         if decades >= 1.5:
             fig.update_yaxes(dtick=1 if decades < 8 else 2, minor=dict(showgrid=False))
+        else:  # within a decade or so: label 2 and 5 only, not every digit
+            fig.update_yaxes(dtick="D2")
 
 
 def _positive(v: float) -> float | None:

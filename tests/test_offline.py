@@ -12,6 +12,10 @@ from browser_util import launch_browser, running_app, wait_idle
 pytestmark = pytest.mark.browser
 
 LOCAL_SCHEMES = {"data", "blob", "about"}  # inline content: no network
+# What the page links to, whether or not this browser fetched it yet (headless chromium may skip a
+# favicon; another browser would fetch it).
+LINKED = """() => [...document.querySelectorAll('link[href], img[src], script[src], iframe[src]')]
+    .map(e => e.href || e.src)"""
 
 
 def foreign(urls: list[str], server: str) -> list[str]:
@@ -55,6 +59,7 @@ def test_every_page_asks_only_the_local_server():
                 page.goto(link if "://" in link else f"{url}/{link.lstrip('/')}")
                 wait_idle(page)
                 page.wait_for_timeout(500)  # late fetches: favicon, fonts, images
+                requested.extend(page.evaluate(LINKED))
             assert any(r.startswith(url) for r in requested)  # the listener did see the traffic
             assert foreign(requested, url) == []
         finally:

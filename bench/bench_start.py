@@ -6,8 +6,9 @@ Run from the repository root: ``python bench/bench_start.py [--repeats 5]``.
    the Architecture page's stage table visible in Debian's chromium (the row ``layer4`` of the
    default ResNet-18 in the stage table): goal ≤ 6 s. The browser is started before the clock;
    the time at which the server first answers its health check is printed too.
-2. Wall time of ``python -m explorer --help`` (goal ≤ 1 s) and of ``python -c "import explorer"``,
-   next to ``python -c "pass"``, the interpreter's own start.
+2. Wall time of ``python -m explorer --help`` (goal ≤ 1 s), of ``python -c "import explorer"``
+   (lazy: no torch) and of ``from explorer import build`` (torch), next to ``python -c "pass"``,
+   the interpreter's own start.
 
 Medians over the repetitions. The load average is printed with the figures: on a shared 2-core
 machine other processes change them a lot. So are the CPU seconds that the server and chromium
@@ -131,6 +132,8 @@ def main() -> None:
     commands = {
         'python -c "pass"': [sys.executable, "-c", "pass"],
         'python -c "import explorer"': [sys.executable, "-c", "import explorer"],
+        'python -c "from explorer import build"': [sys.executable, "-c",
+                                                   "from explorer import build"],
         "python -m explorer --help": [sys.executable, "-m", "explorer", "--help"],
     }
     cli = {label: [] for label in commands}

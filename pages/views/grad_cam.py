@@ -53,14 +53,18 @@ def colour_bar() -> Image.Image:
 
 
 def crop_preview(image: Image.Image) -> Image.Image:
-    """The upload with the part the network sees outlined (a centre square) and the rest dimmed."""
-    side = min(image.size)
-    left, top = (image.width - side) // 2, (image.height - side) // 2
-    shown = Image.eval(image, lambda v: v // 3)
-    shown.paste(image.crop((left, top, left + side, top + side)), (left, top))
-    ImageDraw.Draw(shown).rectangle((left, top, left + side - 1, top + side - 1),
-                                    outline=(255, 200, 0), width=max(2, side // 100))
-    return shown
+    """The image at display size with the part the network sees (a centre square) outlined
+    and the rest dimmed."""
+    scale = SHOWN / max(image.size)
+    shown = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                         Image.NEAREST if scale > 1 else Image.BILINEAR)
+    side = min(shown.size)
+    left, top = (shown.width - side) // 2, (shown.height - side) // 2
+    dimmed = Image.eval(shown, lambda v: v // 3)
+    dimmed.paste(shown.crop((left, top, left + side, top + side)), (left, top))
+    ImageDraw.Draw(dimmed).rectangle((left, top, left + side - 1, top + side - 1),
+                                     outline=(255, 200, 0), width=3)
+    return dimmed
 
 
 def png(image: Image.Image) -> bytes:
@@ -166,12 +170,17 @@ with guard.user_errors("Grad-CAM"):
         st.subheader(picked.caption)
         seen = fit_image(picked.image, spec.image_size)
         original, network_view = st.columns(2)
-        original.image(crop_preview(picked.image), width=SHOWN,
-                       caption=f"Your image, {picked.image.width}×{picked.image.height} px: the "
-                               "network sees the outlined centre square")
-        network_view.image(big(seen), width=SHOWN,
-                           caption=f"What the network sees: that square resized to "
-                                   f"{spec.image_size}×{spec.image_size} px")
+        size = f"{picked.image.width}×{picked.image.height} px"
+        if picked.image.size == (spec.image_size, spec.image_size):
+            original.image(big(seen), width=SHOWN,
+                           caption=f"The image, {size}: exactly the network's input size")
+        else:
+            original.image(crop_preview(picked.image), width=SHOWN,
+                           caption=f"Your image, {size}: the network sees the outlined centre "
+                                   "square")
+            network_view.image(big(seen), width=SHOWN,
+                               caption=f"What the network sees: that square resized to "
+                                       f"{spec.image_size}×{spec.image_size} px")
         x = preprocess(picked.image, spec, weights.normalization).to(choice.device)
         variants = [("this net", weights.model)]
         if show_twin:

@@ -133,7 +133,8 @@ def uploads(draw: Callable[..., Any], label: str, key: str, *, multiple: bool = 
     held = ss[KEPT + key]
     where = _container(draw)
     names = ", ".join(f"`{f.name[:40].replace('`', chr(39))}`" for f in held)
-    where.caption(f"Still using the {len(held)} file(s) you uploaded before: {names}.")
+    files_word = "the file" if len(held) == 1 else f"the {len(held)} files"
+    where.caption(f"Still using {files_word} you uploaded before: {names}.")
     where.button("Forget these files", key=f"{key}:forget", on_click=_forget, args=(key,))
     return held
 

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from explorer.analysis.flow_result import FlowResult, GradientFlow
+from explorer.units import format_number
 
 COLORS = {"residual": "#1f77b4", "plain": "#d62728"}
 DASHES = {"batch": "solid", "none": "dash"}
@@ -24,8 +25,8 @@ def flow_figure(flow: GradientFlow) -> go.Figure:
         values = [_positive(layer.output_grad_norm) for layer in res.layers]
         fig.add_trace(go.Scatter(
             x=names, y=values, mode="lines+markers", name=LABELS[res.variant],
-            line=dict(color=COLORS[res.variant]),
-            hovertemplate="%{x}<br>‖∂L/∂output‖ = %{y:.3g}<extra>" + res.variant + "</extra>",
+            line=dict(color=COLORS[res.variant]), text=_numbers(values),
+            hovertemplate="%{x}<br>‖∂L/∂output‖ = %{text}<extra>" + res.variant + "</extra>",
         ))
     _titles(fig, "Gradient norm along depth",
             "‖∂loss/∂output‖ per layer, input (left) to output (right), same weights and batch",
@@ -53,12 +54,12 @@ def weight_grad_heatmap(
     zmin, zmax = (min(logs), max(logs)) if logs else (0.0, 1.0)
     label = "‖∂L/∂W‖" if value == "grad_norm" else "‖∂L/∂W‖ / ‖W‖"
     for col, (res, grid) in enumerate(zip(flow.variants, grids), start=1):
-        raw = [[None if v is None else 10**v for v in row] for row in grid]
+        raw = [_numbers([None if v is None else 10**v for v in row]) for row in grid]
         fig.add_trace(go.Heatmap(
             z=grid, x=[layer.name for layer in res.layers], y=rows, customdata=raw,
             zmin=zmin, zmax=zmax, colorscale="Viridis", showscale=col == 2,
             colorbar=dict(title=f"log10 {label}"), name=res.variant,
-            hovertemplate="%{x} · %{y}<br>" + label + " = %{customdata:.3g}<extra>"
+            hovertemplate="%{x} · %{y}<br>" + label + " = %{customdata}<extra>"
             + res.variant + "</extra>",
         ), row=1, col=col)
     _titles(fig, "Weight-gradient norms by layer",
@@ -83,8 +84,8 @@ def response_std_figure(
         values = [b.response_std if which == "response" else b.prenorm_std for b in blocks]
         fig.add_trace(go.Scatter(
             x=[b.name for b in blocks], y=values, mode="lines+markers", name=LABELS[res.variant],
-            line=dict(color=COLORS[res.variant]),
-            hovertemplate="%{x}<br>std = %{y:.4g}<extra>" + res.variant + "</extra>",
+            line=dict(color=COLORS[res.variant]), text=_numbers(values),
+            hovertemplate="%{x}<br>std = %{text}<extra>" + res.variant + "</extra>",
         ))
     where = "after" if which == "response" else "before"
     note = "; ≈1 by construction with BatchNorm" if which == "response" else ""
@@ -114,9 +115,11 @@ def depth_sweep_figure(frame: pd.DataFrame) -> go.Figure:
                 x=part["depth"], y=part[variant], mode="lines+markers",
                 name=f"{variant}, norm={norm}",
                 line=dict(color=COLORS[variant], dash=DASHES.get(norm, "dot")),
-                customdata=part[["layers", "ratio"]].to_numpy(),
-                hovertemplate="depth %{x} (blocks %{customdata[0]})<br>‖∂L/∂conv1.W‖ = %{y:.3g}"
-                "<br>plain / residual = %{customdata[1]:.3g}<extra>" + f"{variant}, {norm}</extra>",
+                customdata=list(zip(part["layers"], _numbers(part[variant]),
+                                    _numbers(part["ratio"]))),
+                hovertemplate="depth %{x} (blocks %{customdata[0]})<br>‖∂L/∂conv1.W‖ = "
+                "%{customdata[1]}<br>plain / residual = %{customdata[2]}<extra>"
+                + f"{variant}, {norm}</extra>",
             ))
     _titles(fig, "First-layer gradient norm vs depth, at init",
             "‖∂loss/∂conv1.weight‖ for the residual net and its plain twin (same weights)",
@@ -153,6 +156,11 @@ def _log_axis(fig: go.Figure, values: list[float]) -> None:
             fig.update_yaxes(dtick=1 if decades < 8 else 2, minor=dict(showgrid=False))
         else:  # within a decade or so: label 2 and 5 only, not every digit
             fig.update_yaxes(dtick="D2")
+
+
+def _numbers(values) -> list[str]:
+    """Hover text in the app's one number format (plotly's own would write 4.91e+7)."""
+    return ["" if v is None else format_number(float(v)) for v in values]
 
 
 def _positive(v: float) -> float | None:

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import math
 import os
@@ -210,13 +211,19 @@ def stop_profiler(spies: list[subprocess.Popen]) -> None:
 
 async def run_phase(name: str, urls: list[str], students: list[tuple[int, object]],
                     concurrent: bool, sampler: RssSampler | None, timeout: float,
-                    settle: bool = True, profile: str | None = None) -> Phase:
-    """Students ``(index, spec)`` follow the lesson; student k uses server k % len(urls)."""
+                    settle: bool = True, profile: str | None = None,
+                    pids: list[int] | None = None) -> Phase:
+    """Students ``(index, spec)`` follow the lesson; student k uses server k % len(urls).
+
+    ``pids`` are the processes behind ``urls`` (default: the sampler's first ones), whose RSS
+    and CPU time the phase reports.
+    """
     await clear_caches(urls)
-    before = sum(sampler.now().values()) if sampler else math.nan
+    if pids is None:
+        pids = sampler.pids[:len(urls)] if sampler else []
+    before = sum(sampler.now()[p] for p in pids) if sampler else math.nan
     if sampler:
         sampler.reset_peak()
-    pids = sampler.pids[:len(urls)] if sampler else []
     spies = start_profiler(name, pids, profile)
     load_start, cpu_start, own_start = load_average(), sum(map(cpu_seconds, pids)), \
         time.process_time()
@@ -234,19 +241,20 @@ async def run_phase(name: str, urls: list[str], students: list[tuple[int, object
     phase.load = (load_start, load_average())
     stop_profiler(spies)
     if sampler:
-        phase.rss_peak = sampler.peak_total
+        phase.rss_peak = sum(sampler.peak[p] for p in pids)
         if settle:
-            phase.rss_after = await settled_rss(urls, sampler, timeout)
+            phase.rss_after = await settled_rss(urls, sampler, pids, timeout)
     return phase
 
 
-async def settled_rss(urls: list[str], sampler: RssSampler, timeout: float) -> float:
+async def settled_rss(urls: list[str], sampler: RssSampler, pids: list[int],
+                      timeout: float) -> float:
     """RSS once the phase's sessions are gone (TTL passed, expired by a probe visit)."""
     await asyncio.sleep(SESSION_TTL_S + 1)
     for url in urls:
         await visit(url, probe_spec(), timeout)
     await asyncio.sleep(SESSION_TTL_S + 1)
-    return sum(sampler.now().values())
+    return sum(sampler.now()[p] for p in pids)
 
 
 def report(phases: list[Phase], same: bool, clients: int) -> str:
@@ -274,12 +282,16 @@ def report(phases: list[Phase], same: bool, clients: int) -> str:
                          f"one ({seq.wall:.1f} s); server CPU {ph.server_cpu:.1f} s = "
                          f"{ph.server_cpu / seq.server_cpu:.2f} × one by one's "
                          f"({seq.server_cpu:.1f} s)")
-    at_once = [ph for ph in phases if ph.concurrent]
+    at_once = collections.defaultdict(list)
+    for ph in phases:
+        if ph.concurrent:
+            at_once[ph.name].append(ph.wall)
     if len(at_once) > 1:
-        base = at_once[0]
-        for ph in at_once[1:]:
-            lines.append(f"- {ph.processes} processes: throughput {base.wall / ph.wall:.2f} × "
-                         f"{base.processes} process(es) ({ph.wall:.1f} s vs {base.wall:.1f} s)")
+        (base, base_walls), *others = at_once.items()
+        for name, walls in others:
+            lines.append(f"- {name}: throughput {sum(base_walls) / sum(walls):.2f} × {base!r} "
+                         f"(walls {', '.join(f'{w:.1f}' for w in walls)} s vs "
+                         f"{', '.join(f'{w:.1f}' for w in base_walls)} s)")
     lines.append("- client process CPU s per phase: " + ", ".join(
         f"{ph.name} {ph.client_cpu:.1f}" for ph in phases))
     problems = [f"{ph.name}: {p}" for ph in phases for p in ph.problems]
@@ -298,7 +310,10 @@ async def main_async(args) -> list[Phase]:
         if args.omp_threads:
             env["OMP_NUM_THREADS"] = str(args.omp_threads)
         env.update(item.split("=", 1) for item in args.env)
-        servers = [Server(env, app_dir=Path(args.app_dir)) for _ in range(max(process_counts))]
+        envs = [env] * max(process_counts)
+        if args.compare_env:  # a baseline server and one with the what-if environment
+            envs = [env, {**env, **dict(item.split("=", 1) for item in args.compare_env)}]
+        servers = [Server(e, app_dir=Path(args.app_dir)) for e in envs]
         for server in servers:
             server.wait_healthy()
         urls, pids = [s.url for s in servers], [s.pid for s in servers]
@@ -328,11 +343,19 @@ async def main_async(args) -> list[Phase]:
                                       args.timeout, profile=args.profile)
                 phases.append(seq)
                 print(f"one by one: {seq.wall:.1f} s", flush=True)
-            for k in process_counts:
-                name = "at once" + (f", {k} processes" if len(process_counts) > 1 or k > 1
-                                    else "")
-                ph = await run_phase(name, urls[:k], students(), True, use, args.timeout,
-                                     profile=args.profile)
+            plan = []  # (name, server indices) of the 'at once' phases
+            for _ in range(args.repeat):
+                if args.compare_env:
+                    plan += [("at once, baseline", [0]),
+                             ("at once, " + " ".join(args.compare_env), [1])]
+                else:
+                    plan += [("at once" + (f", {k} processes" if len(process_counts) > 1
+                                           or k > 1 else ""), list(range(k)))
+                             for k in process_counts]
+            for name, which in plan:
+                ph = await run_phase(name, [urls[i] for i in which], students(), True, use,
+                                     args.timeout, profile=args.profile,
+                                     pids=[pids[i] for i in which] if pids else None)
                 phases.append(ph)
                 print(f"{name}: {ph.wall:.1f} s", flush=True)
         return phases
@@ -357,6 +380,11 @@ def main() -> None:
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                         help="extra environment for the servers, e.g. "
                              "STREAMLIT_RUNNER_POST_SCRIPT_GC=false (a what-if)")
+    parser.add_argument("--compare-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="start a second server with this extra environment and run the "
+                             "'at once' phase on each in turn (a what-if in one run)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run the 'at once' phase(s) this many times, interleaved")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per step")
     parser.add_argument("--json", help="write every step's timing here")
     parser.add_argument("--profile", metavar="DIR",

@@ -76,10 +76,11 @@ def feature_grid_figure(maps: list[StageMaps], title: str) -> go.Figure:
                 z=stage.maps[c - 1].tolist(), zmin=0, zmax=top, colorscale="Viridis",
                 showscale=False, hovertemplate=f"{stage.stage} channel {channel}<br>"
                 f"mean {mean:.3g}<br>%{{z:.3g}}<extra></extra>"), row=r, col=c)
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False, autorange="reversed")
+    fig.update_xaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False)
+    fig.update_yaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False,
+                     autorange="reversed")
     _square_cells(fig, len(maps) * k)
-    fig.update_layout(height=max(140 * len(maps), 260), margin=dict(t=50, b=10, l=10, r=40),
+    fig.update_layout(height=max(150 * len(maps), 260), margin=dict(t=50, b=10, l=10, r=40),
                       title=title)
     return fig
 

@@ -78,14 +78,14 @@ def lesion_panel(pair: Pair, device: torch.device) -> None:
             "why_les_json")
 
 
-def landscape_panel(pair: Pair, device: torch.device, seed: int) -> None:
+def landscape_panel(pair: Pair, device: torch.device) -> None:
     st.markdown(
         "Li et al. (2018) drew the loss around trained weights along two random directions, "
         "each filter rescaled to the size of the weights' own filter, and found deep plain nets "
         "in sharp, chaotic valleys where residual nets sit in wide, smooth ones. Both nets here "
         "use directions drawn from the same seed and the same held-out batch; BatchNorm uses its "
         "trained statistics.")
-    cols = st.columns(5)
+    cols = st.columns(6)
     dims = persist.widget(cols[0].radio, "Slice", "why_land_dims", 2, options=[1, 2],
                           format_func={1: "1-D line", 2: "2-D plane"}.get, horizontal=True)
     steps = persist.widget(cols[1].number_input, "Steps per axis", "why_land_steps", 21,
@@ -94,7 +94,10 @@ def landscape_panel(pair: Pair, device: torch.device, seed: int) -> None:
                           min_value=0.05, max_value=10.0, step=0.25)
     images = persist.widget(cols[3].number_input, "Batch (images)", "why_land_images", 128,
                             min_value=8, max_value=2000, step=32)
-    log = persist.widget(cols[4].toggle, "Log colour scale", "why_land_log", True)
+    seed = int(persist.widget(cols[4].number_input, "Directions' seed", "why_land_seed", 0,
+                              min_value=0, max_value=2**31 - 1,
+                              help="The same seed draws the same directions for both nets."))
+    log = persist.widget(cols[5].toggle, "Log colour scale", "why_land_log", True)
     check_fits(pair.spec, min(landscape_mod.EVAL_BATCH, int(images)), device, training=False)
     points = int(steps) ** int(dims)
     st.caption(f"{points + 1 + 2 * int(dims)} forward passes of {int(images)} images per net "
@@ -160,7 +163,8 @@ def erf_panel(pair: Pair, device: torch.device) -> None:
     trained = "trained" if pair.trained else "random init"
     panels = [(f"{name} ({trained})" if "init" not in name else name, result)
               for name, result in found.items()]
-    st.plotly_chart(erf_figure(panels), width="stretch")
+    # Streamlit's theme repaints a shared colour axis; the map's black-to-yellow scale matters.
+    st.plotly_chart(erf_figure(panels), width="stretch", theme=None)
     table = pd.DataFrame([{"net": n, "layer": r.layer, "theoretical px": r.theoretical,
                            "stride": r.stride, "95% mass side px": r.mass_side()}
                           for n, r in found.items()])
@@ -219,9 +223,9 @@ def feature_panel(pair: Pair, device: torch.device) -> None:
                              options=["mean over channels"] + [f"channel {c}"
                                                               for c in range(width)])
     shown = None if channel.startswith("mean") else int(channel.split()[1])
-    for col, (name, grid) in zip(st.columns(len(grids)), grids.items()):
-        col.plotly_chart(feature_grid_figure(grid, f"{name}: top {int(top_k)} channels"),
-                         width="stretch")
+    for name, grid in grids.items():
+        st.plotly_chart(feature_grid_figure(grid, f"{name}: top {int(top_k)} channels by mean "
+                                                  f"activation"), width="stretch")
     _say([skip_sentence(p) for p in parts.values()])
     st.plotly_chart(skip_figure(parts, shown), width="stretch")
     summary = {name: {"block": p.block, "branch_to_skip_norm_ratio": p.branch_ratio,

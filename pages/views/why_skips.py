@@ -3,7 +3,7 @@
 import streamlit as st
 
 from pages.views import why_common, why_panels
-from pages.widgets import guard, persist, state
+from pages.widgets import guard, state
 
 choice = state.current()
 
@@ -30,10 +30,7 @@ if pair is not None:
     with lesion, guard.user_errors("Lesion study"):
         why_panels.lesion_panel(pair, choice.device)
     with landscape, guard.user_errors("Loss landscape"):
-        seed = persist.widget(st.number_input, "Directions' seed", "why_land_seed", 0,
-                              min_value=0, max_value=2**31 - 1,
-                              help="The same seed draws the same directions for both nets.")
-        why_panels.landscape_panel(pair, choice.device, int(seed))
+        why_panels.landscape_panel(pair, choice.device)
     with erf, guard.user_errors("Receptive fields"):
         why_panels.erf_panel(pair, choice.device)
     with features, guard.user_errors("Feature maps"):

@@ -1,0 +1,120 @@
+"""A training job ends with its session, takes the GPU slot only once its data is ready, keeps a
+bounded event log, and weights its ETA by each run's cost."""
+
+import threading
+import time
+
+import pytest
+
+import explorer.training.jobs as jobs
+from explorer import NetSpec
+from explorer.training.config import TrainConfig
+from explorer.training.cost import BACKWARD_FACTOR, run_cost
+from explorer.training.jobs import EventLog, RunEvent, TrainingJob
+from explorer.training.shapes import ShapesDataset
+from explorer.training.train import ProgressEvent
+
+TINY = NetSpec(layers=(1, 1), base_width=4, stem="cifar", num_classes=8, image_size=16)
+
+
+def make_data(spec):
+    return (ShapesDataset(64, spec.image_size, 0, "train"),
+            ShapesDataset(16, spec.image_size, 0, "val"))
+
+
+def step(n, kind="step"):
+    return RunEvent("a", ProgressEvent(kind, "residual", n, 10**6, 1, 1, 1.0, 0.5, 0.1))
+
+
+def test_a_job_whose_session_is_gone_stops_itself(monkeypatch):
+    monkeypatch.setattr(jobs, "ORPHAN_GRACE_S", 0.3)
+    monkeypatch.setattr(jobs, "ALIVE_POLL_S", 0.05)
+    connected = threading.Event()
+    connected.set()
+    job = TrainingJob({"a": TINY}, TrainConfig(epochs=1000, batch_size=8, train_size=64),
+                      make_data, "cpu", alive=connected.is_set).start()
+    deadline = time.time() + 60
+    while len(job.events) < 3 and time.time() < deadline:
+        time.sleep(0.05)
+    assert job.running
+    connected.clear()  # the browser tab closed
+    job.wait(600)
+    assert not job.running and job.orphaned and job.stopped and job.error is None
+
+
+def test_a_short_disconnect_within_the_grace_keeps_the_run(monkeypatch):
+    monkeypatch.setattr(jobs, "ORPHAN_GRACE_S", 30)
+    monkeypatch.setattr(jobs, "ALIVE_POLL_S", 0.0)
+    began = time.monotonic()
+    polls = []
+
+    def alive():  # disconnected for the first 0.2 s, then back
+        polls.append(time.monotonic() - began > 0.2)
+        return polls[-1]
+
+    job = TrainingJob({"a": TINY}, TrainConfig(epochs=2, batch_size=8, train_size=64),
+                      make_data, "cpu", alive=alive).start()
+    job.wait(600)
+    assert False in polls and polls[-1]  # it did see the disconnect
+    assert not job.orphaned and not job.stopped and job.results["a"].steps_done == 16
+
+
+def test_the_gpu_slot_is_taken_only_once_the_data_is_ready(monkeypatch):
+    order = []
+
+    class Gate:
+        def __init__(self, device):
+            pass
+
+        def __enter__(self):
+            order.append("slot taken")
+
+        def __exit__(self, *exc):
+            order.append("slot freed")
+
+    def slow_data(spec):
+        order.append("data loading")
+        time.sleep(0.2)
+        order.append("data ready")
+        return make_data(spec)
+
+    monkeypatch.setattr(jobs, "gate", Gate)
+    job = TrainingJob({"a": TINY}, TrainConfig(epochs=1, batch_size=32, train_size=64),
+                      slow_data, "cpu").start()
+    job.wait(600)
+    assert order == ["data loading", "data ready", "slot taken", "slot freed"]
+
+
+def test_the_event_log_is_thinned_never_truncated():
+    log = EventLog(limit=100)
+    for n in range(1, 1001):
+        log.append(step(n))
+        if n % 100 == 0:
+            log.append(step(n, "epoch"))
+    events = log.snapshot()
+    assert len(events) <= 100 + 1
+    steps = [e.event.step for e in events if e.event.kind == "step"]
+    assert steps[0] == 1 and steps[-1] == 1000 and steps == sorted(steps)
+    assert [e.event.step for e in events if e.event.kind == "epoch"] == list(range(100, 1001, 100))
+
+
+def test_run_cost_by_hand():
+    config = TrainConfig(train_size=64, epochs=2, batch_size=32, val_size=10, twin=True)
+    from explorer.analysis.tables import stage_table
+
+    forward = stage_table(TINY, 1).total_mult_adds
+    # 2 variants × forward × (2 epochs × 2 steps × 32 images × 3 + 2 epochs × 10 held-out)
+    assert run_cost(TINY, config) == 2 * forward * (4 * 32 * BACKWARD_FACTOR + 20)
+    assert run_cost(TINY, config.replace(twin=False)) == run_cost(TINY, config) / 2
+
+
+def test_eta_weights_runs_by_their_cost():
+    deep = TINY.replace(layers=(4, 4))
+    job = TrainingJob({"small": TINY, "deep": deep}, TrainConfig(), make_data, "cpu")
+    costs = job.costs()
+    job.started = time.time() - 10
+    job.events.append(RunEvent("small", ProgressEvent("step", "plain", 375, 375, 1, 1, 1, 1, 1)))
+    fraction, eta = job.progress()
+    assert fraction == pytest.approx(costs["small"] / (costs["small"] + costs["deep"]))
+    assert fraction < 0.5  # the deep run costs more: done with one of two runs is not half
+    assert eta == pytest.approx(10 * (1 - fraction) / fraction, rel=0.05)

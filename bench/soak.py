@@ -10,7 +10,9 @@ websocket: the tab is gone) or presses Stop; then waits a little and comes back 
 
 Everything about the server is observed from outside, read-only:
 
-- training jobs run in threads named ``training-job`` (``/proc/<pid>/task/*/comm``);
+- training jobs run in Python threads named ``training-job``, listed with ``py-spy dump``
+  (read-only; Python 3.11 leaves every OS thread named "python", so ``/proc/<pid>/task/*/comm``
+  cannot tell them apart; ``pip install py-spy``);
 - RSS is ``/proc/<pid>/status`` VmRSS.
 
 At the end all students have left; after ``server.disconnectedSessionTTL`` (set to 2 s here) a

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -360,7 +361,22 @@ def load_average() -> float:
 
 
 def thread_names(pid: int) -> list[str]:
-    """Names of the process's threads (``/proc/<pid>/task/*/comm``; 15 characters at most)."""
+    """Names of the process's Python threads (``threading.Thread(name=...)``), read from outside.
+
+    Python 3.11 does not give its threads OS names (every ``/proc/<pid>/task/*/comm`` reads
+    "python"), so this asks ``py-spy dump --nonblocking`` (read-only; ``pip install py-spy``),
+    and falls back to the OS names when py-spy is missing.
+    """
+    try:
+        out = subprocess.run(["py-spy", "dump", "--pid", str(pid), "--nonblocking"],
+                             capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return os_thread_names(pid)
+    return re.findall(r'^Thread \S+ \([^)]*\): "(.*)"$', out, re.MULTILINE)
+
+
+def os_thread_names(pid: int) -> list[str]:
+    """The OS names of the process's threads (``/proc/<pid>/task/*/comm``)."""
     names = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:

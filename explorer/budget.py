@@ -66,7 +66,19 @@ def check_fits(spec: NetSpec, batch_size: int, device: torch.device, training: b
         )
 
 
-GPU_SLOTS = 2  # concurrent heavy GPU jobs across all sessions; the rest wait their turn
+def _slots(text: str | None) -> int:
+    try:
+        slots = int(text) if text else 2
+    except ValueError:
+        slots = 0
+    if slots < 1:
+        raise ValueError(f"RESNET_EXPLORER_GPU_SLOTS must be a whole number ≥ 1, got {text!r}.")
+    return slots
+
+
+# Heavy GPU jobs (training, gradient flow, the analyses) running at once across all sessions;
+# the rest wait their turn. Two by default: one long training never blocks everyone else.
+GPU_SLOTS = _slots(os.environ.get("RESNET_EXPLORER_GPU_SLOTS"))
 _gpu_gate = threading.BoundedSemaphore(GPU_SLOTS)
 
 

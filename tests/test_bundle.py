@@ -58,7 +58,7 @@ def zipped(files: dict[str, bytes]) -> bytes:
     (zipped({"readme.txt": b"hello"}), "no trained net"),
     (zipped({"a/spec.json": TINY.to_json().encode()}), "no model.safetensors"),
     (zipped({"a/spec.json": TINY.to_json().encode(), "a/model.safetensors": b"junk"}), "damaged"),
-    (zipped({"a/spec.json": b"{not json", "a/model.safetensors": b"x"}), ""),
+    (zipped({"a/spec.json": b"{not json", "a/model.safetensors": b"x"}), "not a valid network"),
     (zipped({f"f{i}.txt": b"" for i in range(100)}), "at most 64 files"),
     (zipped({"big.bin": b"\0" * (2 * 2**20)}), "unpacked"),
 ])

@@ -45,6 +45,14 @@ class BundledNet:
         return "imagenet"
 
 
+def _spec(data: bytes, folder: str) -> NetSpec:
+    try:
+        return NetSpec.from_json(data.decode())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"The bundle's folder {folder!r} holds a spec.json that is not a valid "
+                         f"network: {exc}") from None
+
+
 def bundle_runs(results: dict, metrics: dict[tuple[str, str], dict]) -> bytes:
     """A zip of every run and variant: ``<run>/<variant>/`` saved run folders.
 
@@ -94,7 +102,7 @@ def read_bundle(data: bytes, max_bytes: int = MAX_BYTES) -> list[BundledNet]:
     for folder in folders:
         prefix = f"{folder}/" if folder != SPEC_FILE else ""
         try:
-            spec = NetSpec.from_json(archive.read(prefix + SPEC_FILE).decode())
+            spec = _spec(archive.read(prefix + SPEC_FILE), folder)
             weights = safetensors_load(archive.read(prefix + WEIGHTS_FILE))
             metrics = json.loads(archive.read(prefix + "metrics.json")) \
                 if prefix + "metrics.json" in archive.namelist() else {}

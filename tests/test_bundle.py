@@ -75,3 +75,17 @@ def test_a_pickle_inside_a_bundle_is_never_loaded(trained):
     with pytest.raises(ValueError, match="damaged"):
         read_bundle(zipped(files))
     assert json.loads(files["sidebar/residual/metrics.json"])["classes"] == list(CLASSES)
+
+
+def test_the_grad_cam_upload_takes_a_bundle_with_its_own_facts(trained):
+    from pages.widgets.weights_picker import _from_bundle
+
+    result, data = trained
+    weights = _from_bundle(data, torch.device("cpu"))
+    assert weights.spec == result.specs["residual"] and weights.classes == CLASSES
+    assert weights.normalization == (MEAN, STD)
+    x = ShapesDataset(2, 16, 0, "test").get_batch(torch.arange(2))[0]
+    with torch.no_grad():
+        assert torch.equal(weights.model(x), result.models["residual"](x))
+        assert torch.equal(weights.twin(x), result.models["plain"](x))
+    assert "held-out accuracy" in weights.description

@@ -9,6 +9,8 @@ import torch
 
 from explorer import build
 from explorer.budget import check_fits
+from explorer.io.bundle import is_bundle, read_bundle
+from explorer.training.verdicts import pct
 from explorer.io.checkpoints import apply_checkpoint, headline, load_checkpoint, looks_like
 from explorer.io.labels import dataset_classes, guess_dataset
 from explorer.nets.spec import NetSpec
@@ -78,17 +80,38 @@ class Mismatch(Exception):
         self.sentence, self.details, self.preset, self.classes = sentence, details, preset, classes
 
 
+def _from_bundle(data: bytes, device: torch.device) -> Weights:
+    """The nets of a Training-page zip, with the facts of the dataset they learned."""
+    nets = read_bundle(data)
+    main = nets[0]
+    check_fits(main.spec, 1, device)
+    model = apply_checkpoint(build(main.spec), main.state_dict).to(device).eval()
+    twin = next((n for n in nets[1:] if n.spec == main.spec.replace(skip=not main.spec.skip)),
+                None)
+    twin_model = (apply_checkpoint(build(twin.spec), twin.state_dict).to(device).eval()
+                  if twin else None)
+    accuracy = main.metrics.get("val_accuracy")
+    held_out = f", {pct(accuracy)} held-out accuracy" if isinstance(accuracy, float) else ""
+    early = ", stopped early" if main.metrics.get("stopped_early") else ""
+    return Weights(model, main.spec, main.normalization, main.classes or _classes(main.spec),
+                   f"your uploaded trained **{main.folder}** net ({main.metrics.get('dataset', '?')}"
+                   f"{held_out}{early})", twin_model)
+
+
 def _uploaded(choice: state.Choice) -> Weights | None:
     files = persist.uploads(
         st.file_uploader, "Checkpoint for the sidebar's network", "cam_ckpt", multiple=False,
-        type=["safetensors", "pt", "pth"],
-        help=f"safetensors, or a PyTorch state_dict (loaded with weights_only=True: code inside "
-             f"a pickle is never run). Up to {UPLOAD_LIMIT_MB} MB.")
+        type=["safetensors", "pt", "pth", "zip"],
+        help=f"safetensors, a PyTorch state_dict (loaded with weights_only=True: code inside "
+             f"a pickle is never run), or the Training page's zip of trained models (it carries "
+             f"its own network, classes and normalisation). Up to {UPLOAD_LIMIT_MB} MB.")
     if not files:
         return None
     upload = files[0]
 
     def load() -> Weights:
+        if is_bundle(upload.name):
+            return _from_bundle(upload.getvalue(), choice.device)
         check_fits(choice.spec, 1, choice.device)
         state_dict, report = load_checkpoint(upload.getvalue(), choice.spec, upload.name)
         if not report.ok:

@@ -89,3 +89,16 @@ def test_the_grad_cam_upload_takes_a_bundle_with_its_own_facts(trained):
         assert torch.equal(weights.model(x), result.models["residual"](x))
         assert torch.equal(weights.twin(x), result.models["plain"](x))
     assert "held-out accuracy" in weights.description
+
+
+def test_the_sidebar_loads_a_network_from_a_bundle_or_a_spec_file(trained):
+    from pages.widgets.spec_file import spec_from_file
+
+    result, data = trained
+    assert spec_from_file("trained-models.zip", data) == result.specs["residual"]
+    assert spec_from_file("spec.json", TINY.to_json().encode()) == TINY
+    with pytest.raises(ValueError, match="not text"):
+        spec_from_file("spec.json", b"\xff\xfe\x00")
+    with pytest.raises(ValueError):
+        spec_from_file("spec.json", b'{"block": "pentagon"}')
+

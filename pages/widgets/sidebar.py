@@ -7,7 +7,7 @@ import streamlit as st
 from explorer import PRESETS, NetSpec
 from explorer.devices import available_choices, describe
 
-from . import guard, state
+from . import guard, spec_file, state
 
 CUSTOM = "custom"
 MAX_ERROR_CHARS = 300
@@ -56,7 +56,12 @@ def _on_preset() -> None:
 
 def apply_preset(name: str, num_classes: int | None = None) -> None:
     """Put a preset (optionally with another number of classes) into the sidebar (a callback)."""
-    spec = PRESETS[name] if num_classes is None else PRESETS[name].replace(num_classes=num_classes)
+    apply_spec(PRESETS[name] if num_classes is None
+               else PRESETS[name].replace(num_classes=num_classes))
+
+
+def apply_spec(spec: NetSpec) -> None:
+    """Put a network into the sidebar (a callback)."""
     st.session_state.spec, st.session_state.spec_error = spec, None
     _widgets_from_spec(spec)
 
@@ -147,6 +152,7 @@ def draw() -> state.Choice:
             _seed()
             st.selectbox("Device", available_choices(), key="device_choice",
                          help="auto: the GPU when there is one.")
+        spec_file.draw(apply_spec)
         choice = state.current()
         st.caption(f"Device: {describe(choice.device)}")
         if ss.get("spec_error"):

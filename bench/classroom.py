@@ -111,8 +111,9 @@ class Lesson:
 
 
 async def lesson(url: str, spec, student: int = 0, server: int = 0,
-                 timeout: float = 600.0) -> Lesson:
-    """Follow the lesson as one student; never raises for an app problem (it is recorded)."""
+                 timeout: float = 600.0, steps: tuple[str, ...] = STEPS) -> Lesson:
+    """Follow the lesson (or the ``steps`` of it) as one student; never raises for an app
+    problem (it is recorded)."""
     result = Lesson(student, server, repr(spec))
     twin = spec.replace(skip=not spec.skip)
     wanted = {"open": expected_params(spec), "toggle skips": expected_params(twin),
@@ -120,13 +121,15 @@ async def lesson(url: str, spec, student: int = 0, server: int = 0,
     start = time.perf_counter()
     try:
         async with StreamlitSession(url, spec.to_query(), timeout) as session:
-            actions = (lambda: session.open("open"),
-                       lambda: session.toggle("w_skip", "toggle skips"),
-                       lambda: session.switch_page("Gradient flow", "gradient flow"),
-                       lambda: session.switch_page("Grad-CAM", "grad-cam"),
-                       lambda: session.switch_page("Architecture", "back to architecture"))
-            for action in actions:
-                step = await action()
+            actions = {"open": lambda: session.open("open"),
+                       "toggle skips": lambda: session.toggle("w_skip", "toggle skips"),
+                       "gradient flow": lambda: session.switch_page("Gradient flow",
+                                                                    "gradient flow"),
+                       "grad-cam": lambda: session.switch_page("Grad-CAM", "grad-cam"),
+                       "back to architecture": lambda: session.switch_page(
+                           "Architecture", "back to architecture")}
+            for name in steps:
+                step = await actions[name]()
                 result.steps.append(step)
                 for text in step.exceptions:
                     result.problems.append(f"{step.name}: exception {text}")

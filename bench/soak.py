@@ -121,7 +121,7 @@ async def student(n: int, url: str, end: float, tally: Tally, rng: random.Random
 
 async def sample_jobs(pid: int, tally: Tally, start: float, stop: asyncio.Event) -> None:
     while not stop.is_set():
-        count = job_threads(pid)
+        count = await asyncio.to_thread(job_threads, pid)  # py-spy takes a moment
         tally.max_jobs = max(tally.max_jobs, count)
         tally.job_samples.append((time.monotonic() - start, count))
         try:

@@ -307,7 +307,7 @@ class Server:
                                      env={**os.environ, **(env or {})})
         self.pid = self.proc.pid
 
-    def wait_healthy(self, timeout: float = 120.0) -> None:
+    def wait_healthy(self, timeout: float = 300.0) -> None:
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:

@@ -60,6 +60,12 @@ def twin_of(name: str) -> str | None:
                  if ck.spec == spec.replace(skip=not spec.skip)), None)
 
 
+def shipped_pair_names() -> list[str]:
+    """Shipped residual nets that have a shipped plain twin, shallow first."""
+    return sorted((name for name, ck in shipped_checkpoints().items()
+                   if ck.spec.skip and twin_of(name)), key=lambda n: shipped_checkpoints()[n].spec.depth)
+
+
 def load_shipped(name: str, device: str | torch.device = "cpu") -> tuple[ResNet, NetSpec]:
     """A fresh model with a shipped checkpoint's weights, in eval mode."""
     if name not in shipped_checkpoints():

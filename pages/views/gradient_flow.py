@@ -12,7 +12,8 @@ from explorer.io.images import MAX_BYTES, load_image
 from explorer.analysis.sweep import (check_depths, depth_sweep, sweep_spec, sweep_summary,
                                      valid_depths)
 from explorer.units import MB
-from pages.widgets import downloads, guard, persist, state
+from explorer.io.weights import shipped_pair_names
+from pages.widgets import downloads, guard, persist, state, weights_picker
 
 MAX_SWEEP_DEPTHS = 12
 MAX_BATCH = 256
@@ -29,11 +30,17 @@ st.markdown(
     "late ones; the sentence below reads the measured numbers for you."
 )
 
+INIT, SESSION = "at initialisation (seeded)", "trained in this session"
 trained = st.session_state.get("trained_models")
-use_trained = trained is not None and trained.twin is not None and persist.widget(
-    st.radio, "Weights", "gf_weights", "at initialisation (seeded)",
-    options=["at initialisation (seeded)", "trained in this session"],
-    horizontal=True) == "trained in this session"
+weight_options = [INIT] + [SESSION] * (trained is not None and trained.twin is not None)
+shipped_pairs = {f"shipped {name} pair (trained)": name for name in shipped_pair_names()}
+picked = persist.widget(st.radio, "Weights", "gf_weights", INIT,
+                        options=weight_options + list(shipped_pairs), horizontal=True,
+                        help="Trained pairs: a residual net and its plain twin trained from "
+                             "identical initial weights on the synthetic shapes.")
+if picked in shipped_pairs:
+    trained = weights_picker.shipped(shipped_pairs[picked], choice.device)
+use_trained = picked != INIT
 if persist.kept("gf_norm_sidebar") != choice.spec.norm:  # the sidebar changed: follow it
     persist.show("gf_norm", choice.spec.norm)
     persist.remember("gf_norm_sidebar", choice.spec.norm)

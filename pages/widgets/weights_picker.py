@@ -59,7 +59,7 @@ def _cached(key: tuple, load):
     return st.session_state.weights_cache[1]
 
 
-def _shipped(name: str, device: torch.device) -> Weights:
+def shipped(name: str, device: torch.device) -> Weights:
     def load() -> Weights:
         model, spec = load_shipped(name, device)
         twin_name = twin_of(name)
@@ -179,7 +179,7 @@ def pick(choice: state.Choice) -> Weights | None:
                                 "sidebar's on this page.")
     kind = options[label]
     if label.startswith("shipped: "):
-        return _shipped(kind, choice.device)
+        return shipped(kind, choice.device)
     if kind == "session":
         return st.session_state.trained_models
     if kind == "upload":

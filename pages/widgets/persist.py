@@ -65,13 +65,16 @@ def widget(draw: Callable[..., Any], label: str, key: str, default: Any, *,
         The widget's value, or the last valid one when ``check`` refuses it.
     """
     ss = st.session_state
-    if key not in ss:  # never drawn, or dropped by Streamlit on a page switch
-        ss[key] = ss.get(KEPT + key, default)
+    value = ss.get(KEPT + key, default)
     options = kwargs.get("options")
     if options is not None:
-        ss[key] = _in_options(ss[key], list(options), default)
-    value = draw(label, key=key, **kwargs)
-    ss[KEPT + key] = value
+        value = _in_options(value, list(options), default)
+    # Seed the widget on every run, not only when Streamlit has dropped its state: a widget
+    # that was hidden for a run and comes back would otherwise show its default in the browser
+    # while the server kept the old value. The callback records a change before this line runs.
+    ss[KEPT + key] = ss[key] = value
+    value = draw(label, key=key, on_change=_keep, args=(key, kwargs.pop("on_change", None)),
+                 **kwargs)
     if check is None:
         return value
     try:
@@ -81,6 +84,12 @@ def widget(draw: Callable[..., Any], label: str, key: str, default: Any, *,
         return ss.get(VALID + key, default)
     ss[VALID + key] = value
     return value
+
+
+def _keep(key: str, then: Callable[[], None] | None) -> None:
+    st.session_state[KEPT + key] = st.session_state[key]
+    if then is not None:
+        then()
 
 
 def _in_options(value: Any, options: Sequence[Any], default: Any) -> Any:

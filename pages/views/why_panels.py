@@ -14,7 +14,7 @@ from explorer.analysis.feature_maps import skip_parts, stage_feature_maps
 from explorer.analysis.receptive_field import ERF_BATCH, effective_receptive_field, windows
 from explorer.analysis.why_report import (erf_sentences, landscape_sentences, lesion_sentences,
                                           skip_sentence)
-from explorer.budget import check_fits
+from explorer.budget import check_fits, gate
 from explorer.figures.why import (landscape_contour_figure, landscape_line_figure,
                                   landscape_surface_figure, lesion_blocks_figure,
                                   lesion_random_figure)
@@ -180,13 +180,18 @@ def erf_panel(pair: Pair, device: torch.device) -> None:
             "why_erf_json")
 
 
+def _literal(name: str) -> str:
+    """An upload's name as literal text: a code span cannot hold links, images or HTML."""
+    return "`" + name[:60].replace("`", "'") + "`"
+
+
 def _image(pair: Pair) -> tuple[str, torch.Tensor] | None:
     """The chosen sample or upload, preprocessed for the pair's network."""
     cols = st.columns(2)
     upload = persist.uploads(cols[0].file_uploader, "Your image", "why_fm_upload",
                              multiple=False, type=samples.UPLOAD_TYPES)
     if upload:
-        return samples._label(upload[0].name), preprocess(load_image(upload[0].getvalue()),
+        return _literal(upload[0].name), preprocess(load_image(upload[0].getvalue()),
                                                           pair.spec, "shapes")
     images, labels = common.heldout(pair.spec, SAMPLES)
     names = [f"shapes #{i} ({CLASSES[int(labels[i]) % len(CLASSES)]})" for i in range(SAMPLES)]
@@ -215,9 +220,10 @@ def feature_panel(pair: Pair, device: torch.device) -> None:
     if x.shape[1] == 3:
         st.image(denormalize(x[0].cpu()).permute(1, 2, 0).numpy(), caption=caption, width=128)
     parts, grids = {}, {}
-    for name, model in pair.nets().items():
-        grids[name] = stage_feature_maps(model, x, int(top_k))
-        parts[name] = skip_parts(model, x, block)
+    with gate(device):
+        for name, model in pair.nets().items():
+            grids[name] = stage_feature_maps(model, x, int(top_k))
+            parts[name] = skip_parts(model, x, block)
     width = parts["residual"].branch.shape[0]
     channel = persist.widget(cols[2].selectbox, "Show", "why_fm_channel", "mean over channels",
                              options=["mean over channels"] + [f"channel {c}"

@@ -125,6 +125,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-app", action="store_true", help="only the command-line timings")
+    parser.add_argument("--timeout", type=float, default=300,
+                        help="seconds one cold start may take before it counts as timed out")
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} cores")
@@ -149,7 +151,12 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             try:
                 for _ in range(args.repeats):
-                    healthy, table, s_cpu, b_cpu = app_cold_start(browser)
+                    try:
+                        healthy, table, s_cpu, b_cpu = app_cold_start(browser, args.timeout)
+                    except Exception as exc:  # noqa: BLE001  (playwright's TimeoutError)
+                        print(f"  run: no stage table within {args.timeout:g} s "
+                              f"({type(exc).__name__})", flush=True)
+                        continue
                     app_health.append(healthy)
                     app_table.append(table)
                     server_cpu.append(s_cpu)

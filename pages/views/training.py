@@ -4,6 +4,7 @@ import streamlit as st
 
 from explorer.budget import check_fits
 from explorer.figures.training import figure6, training_figure
+from explorer.training.config import TrainConfig
 from explorer.training.cost import estimate_seconds
 from explorer.training.curves import curves_from_events
 from explorer.training.jobs import TrainingJob
@@ -86,7 +87,9 @@ def live_view() -> None:
 
 
 with guard.user_errors("Training"):
-    experiment = training_setup.choose_experiment(disabled=running)
+    record = recorded_figure1()
+    experiment = training_setup.choose_experiment(
+        running, TrainConfig.from_dict(record.config) if record else None)
     if experiment == "figure1":
         show_recorded()
         st.subheader("Run it again live")

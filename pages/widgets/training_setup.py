@@ -50,10 +50,20 @@ def show_job_settings(job: TrainingJob, experiment: str) -> None:
         persist.show(key, value)
 
 
-def choose_experiment(disabled: bool) -> str:
-    return persist.widget(st.radio, "Experiment", "train_experiment", "twin",
-                          options=list(EXPERIMENTS), format_func=EXPERIMENTS.get,
-                          horizontal=True, disabled=disabled)
+def choose_experiment(disabled: bool, recorded: TrainConfig | None = None) -> str:
+    """The experiment radio; switching to Fig. 1 loads the recorded recipe into the controls
+    (so "run it again live" repeats it), switching back loads the defaults."""
+    experiment = persist.widget(st.radio, "Experiment", "train_experiment", "twin",
+                                options=list(EXPERIMENTS), format_func=EXPERIMENTS.get,
+                                horizontal=True, disabled=disabled)
+    previous = persist.kept("train_experiment_before")
+    if previous is not None and previous != experiment and not disabled:
+        recipe = recorded if experiment == "figure1" and recorded else DEFAULTS
+        for key, value in (("train_n", recipe.train_size), ("train_epochs", recipe.epochs),
+                           ("train_batch", recipe.batch_size), ("train_lr", recipe.lr)):
+            persist.show(key, value)
+    persist.remember("train_experiment_before", experiment)
+    return experiment
 
 
 def draw(choice: state.Choice, experiment: str, disabled: bool) -> Setup:

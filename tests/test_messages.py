@@ -109,7 +109,8 @@ def fake_flow(plain_conv1: float, residual_conv1: float) -> GradientFlow:
         conv1 = LayerFlow("conv1", "stem", g, (ParamFlow("conv1.weight", g, 1.0),))
         block = LayerFlow("layer1.0", "block", g / 2, ())
         return FlowResult(variant, spec, 1.0, (conv1, block))
-    return GradientFlow(spec, 0, 8, result("residual", residual_conv1), result("plain", plain_conv1))
+    return GradientFlow(spec, 0, 8, result("residual", residual_conv1),
+                        result("plain", plain_conv1))
 
 
 @pytest.mark.parametrize("plain, residual, words", [

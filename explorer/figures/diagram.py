@@ -47,7 +47,8 @@ def diagram_nodes(spec: NetSpec, expand: bool = False) -> list[Node]:
     stem = table.row("stem")
     # Short lines: a box is about 60 px wide on a laptop screen; the hover has the details.
     if spec.stem == "imagenet":
-        stem_label, stem_hover = "7×7 conv<br>max-pool", "7×7 conv, stride 2; 3×3 max-pool, stride 2"
+        stem_label = "7×7 conv<br>max-pool"
+        stem_hover = "7×7 conv, stride 2; 3×3 max-pool, stride 2"
     else:
         stem_label, stem_hover = "3×3 conv", "3×3 conv, stride 1"
     nodes = [Node(f"stem<br>{stem_label}", f"stem ({stem_hover}) → {_shape(stem.output_shape)}",

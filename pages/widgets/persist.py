@@ -9,15 +9,19 @@ Example (a page script)::
 
     from pages.widgets import persist
 
-    epochs = persist.widget(st.number_input, "Epochs", "tr_epochs", 4, min_value=1)
-    data = persist.widget(cols[1].selectbox, "Data", "tr_data", "shapes", options=["shapes", "cifar10"])
-    batch = persist.widget(st.number_input, "Batch size", "tr_batch", 64,
-                           check=persist.at_most(4096, "a batch"))
+    epochs = persist.widget(st.number_input, "Epochs", "tr_epochs", 4, step=1)
+    data = persist.widget(cols[1].selectbox, "Data", "tr_data", "shapes",
+                          options=["shapes", "cifar10"])
+    batch = persist.widget(st.number_input, "Batch size", "tr_batch", 64, step=1,
+                           check=persist.between(1, 4096, "The batch size"))
     files = persist.uploads(st.file_uploader, "Images", "tr_images", type=["png"])
+    if job_is_running:  # before drawing: the (disabled) widgets show the job's settings
+        persist.show("tr_epochs", job.config.epochs)
 
-``check`` refuses a value with a sentence shown under the field: the field keeps what the user
-typed, and the page goes on with the last value that passed. A page whose job is running can show
-the job's settings with ``persist.show(key, value)`` before drawing its (disabled) widgets.
+Pass no ``value=``/``index=``/``default=`` to the widget: the kept value decides what it shows.
+``check`` refuses a value with a sentence shown under the field (leave ``max_value`` off, or the
+browser refuses it silently): the field keeps what the user typed, and the page goes on with the
+last value that passed. ``on_change=`` still works; it runs after the value is recorded.
 """
 
 from __future__ import annotations

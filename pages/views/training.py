@@ -94,6 +94,8 @@ with guard.user_errors("Training"):
         show_recorded()
         st.subheader("Run it again live")
     setup = training_setup.draw(choice, experiment, disabled=running)
+    if experiment == "twin" and not running:
+        training_setup.suggest_small_image_net(setup)
     cfg = setup.config
     cols = st.columns([1, 3])
     start = cols[0].button("Start training", type="primary", disabled=running, key="train_start")

@@ -1,0 +1,17 @@
+"""The Training page says when the sidebar's net is a poor fit for small images, with the
+measured numbers, and switches to ResNet-20 in one click; its estimate is shown before Start."""
+
+from apptest_util import fresh_app, widget
+
+from explorer import PRESETS
+
+
+def test_an_imagenet_stem_on_32_px_images_gets_a_measured_hint_and_a_switch():
+    at = fresh_app()
+    at.switch_page("pages/views/training.py").run()
+    assert at.session_state["spec"] == PRESETS["resnet18"]
+    assert any("ImageNet stem shrinks 32-px images to 8 px" in i.value for i in at.info)
+    widget(at, "train_use_resnet20").click().run()
+    assert not at.exception and at.session_state["spec"] == PRESETS["resnet20"]
+    assert not any("ImageNet stem" in i.value for i in at.info)
+    assert any("Estimated time on this CPU" in c.value for c in at.caption)

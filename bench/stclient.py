@@ -367,12 +367,19 @@ def thread_names(pid: int) -> list[str]:
     "python"), so this asks ``py-spy dump --nonblocking`` (read-only; ``pip install py-spy``),
     and falls back to the OS names when py-spy is missing.
     """
-    try:
-        out = subprocess.run(["py-spy", "dump", "--pid", str(pid), "--nonblocking"],
-                             capture_output=True, text=True, timeout=60).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return os_thread_names(pid)
-    return re.findall(r'^Thread \S+ \([^)]*\): "(.*)"$', out, re.MULTILINE)
+    for _ in range(5):  # a dump can fail on a busy process: never read that as "no threads"
+        try:
+            out = subprocess.run(["py-spy", "dump", "--pid", str(pid), "--nonblocking"],
+                                 capture_output=True, text=True, timeout=60).stdout
+        except FileNotFoundError:
+            return os_thread_names(pid)
+        except subprocess.TimeoutExpired:
+            continue
+        names = re.findall(r'^Thread \S+ \([^)]*\): "(.*)"$', out, re.MULTILINE)
+        if "MainThread" in names:
+            return names
+        time.sleep(1)
+    raise RuntimeError(f"py-spy could not list the threads of {pid}")
 
 
 def os_thread_names(pid: int) -> list[str]:

@@ -29,7 +29,7 @@ def browser():
 def open_page(browser, url: str):
     """A page in a fresh browser context: a new visitor with a new Streamlit session."""
     page = browser.new_context(viewport={"width": 1400, "height": 2400}).new_page()
-    page.goto(url)
+    page.goto(url, timeout=180_000)  # a loaded machine needs more than 30 s for torch
     wait_idle(page)
     return page
 
@@ -115,4 +115,31 @@ def test_training_page_starts_and_stops_a_run(browser):
     page.get_by_role("button", name="Stop").click()
     expect(page.get_by_text("Training stopped")).to_be_visible(timeout=60_000)
     screenshot(page, "training-stopped")
+    page.context.close()
+
+
+def number_input(page, label: str):
+    return page.locator("[data-testid='stNumberInput']").filter(has_text=label).locator("input")
+
+
+def test_training_page_keeps_its_settings_across_pages_and_shows_figure1(browser):
+    page = open_page(browser, f"{browser.app_url}/training")
+    page.get_by_text("He et al. Fig. 1: 20 vs 56 layers").click()
+    wait_idle(page)
+    expect(page.get_by_text("Recorded, not live")).to_be_visible(timeout=60_000)
+    expect(number_input(page, "Epochs")).to_have_value("8")  # the recorded recipe is loaded
+    for label, value in (("Epochs", "2"), ("Training images", "500")):
+        number_input(page, label).fill(value)
+        number_input(page, label).press("Enter")
+        wait_idle(page)
+    expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=60_000)
+    screenshot(page, "training-figure1-recorded")
+    page.get_by_role("link", name="Architecture").click()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Architecture")).to_be_visible(timeout=60_000)
+    page.get_by_role("link", name="Training").click()
+    wait_idle(page)
+    expect(number_input(page, "Epochs")).to_have_value("2", timeout=60_000)
+    expect(number_input(page, "Training images")).to_have_value("500")
+    expect(page.get_by_text("Recorded, not live")).to_be_visible()
     page.context.close()

@@ -13,6 +13,7 @@ import explorer.budget as budget
 import explorer.analysis.gradcam
 import explorer.training.jobs
 from explorer import PRESETS, NetSpec, estimate
+from explorer.training.config import TrainConfig
 from explorer.budget import GPU_SLOTS, GiB, budget_bytes, check_fits, gate
 from explorer.analysis.sweep import sweep_spec
 from explorer.units import format_bytes
@@ -199,7 +200,7 @@ def test_grad_cam_page_does_not_build_a_network_whose_weights_exceed_the_budget(
 
 def test_training_page_refuses_over_budget(monkeypatch):
     run_spec = TINY.replace(num_classes=8, image_size=32)  # the sidebar net, fitted to shapes
-    need = estimate(run_spec, 64).peak_bytes
+    need = estimate(run_spec, TrainConfig().batch_size).peak_bytes
     set_budget(monkeypatch, need / 2)
     at = open_page("training")
     assert not at.exception

@@ -30,6 +30,7 @@ class Recorded:
     curves: list[Curve]
     test_accuracy: dict[str, float]  # curve label → accuracy on the test split
     config: dict
+    conditions: str = ""
 
 
 def load_recorded(path: str | Path) -> Recorded:
@@ -48,7 +49,7 @@ def load_recorded(path: str | Path) -> Recorded:
             curves.append(c)
             tests[c.label] = rec["test_accuracy"]
     return Recorded(data["title"], data["command"], data["device"], data["threads"],
-                    data["minutes"], curves, tests, data["config"])
+                    data["minutes"], curves, tests, data["config"], data.get("conditions", ""))
 
 
 @functools.lru_cache(maxsize=1)

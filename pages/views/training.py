@@ -43,9 +43,11 @@ def show_recorded() -> None:
                 f"below.")
         return
     st.subheader("He et al. Fig. 1, recorded")
-    st.caption(f"Recorded, not live: `{record.command}` — on {record.device} "
-               f"({record.threads} thread(s)), {record.minutes:.0f} min. Thin lines: training "
-               f"error of each batch (smoothed); bold: held-out error after each epoch.")
+    conditions = f"; {record.conditions}" if record.conditions else ""
+    st.caption(f"Recorded, not live: `{record.command}` — on {record.device.upper()} "
+               f"({record.threads} thread per run{conditions}), {record.minutes:.0f} min. "
+               f"Thin lines: training error of each batch (smoothed); bold: held-out error after "
+               f"each epoch.")
     st.plotly_chart(figure6(record.curves), width="stretch")
     for line in verdicts([c.outcome() for c in record.curves]):
         st.markdown(f"- {line}")

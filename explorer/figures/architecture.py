@@ -6,19 +6,18 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from explorer.analysis.tables import StageTable
+from explorer.figures.style import ACCENT, RESIDUAL, SECONDARY
 
-RESIDUAL_COLOR = "#1f77b4"
-PLAIN_COLOR = "#d62728"
 
 
 def stage_bars(table: StageTable) -> go.Figure:
     """Parameters and mult-adds per stage, side by side (log scale: the head is tiny)."""
     names = [r.name for r in table.rows]
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Parameters", "Mult-adds"))
-    fig.add_bar(x=names, y=[r.params for r in table.rows], marker_color=RESIDUAL_COLOR,
+    fig.add_bar(x=names, y=[r.params for r in table.rows], marker_color=RESIDUAL,
                 name="parameters", hovertemplate="%{x}: %{y:,} parameters<extra></extra>",
                 row=1, col=1)
-    fig.add_bar(x=names, y=[r.mult_adds for r in table.rows], marker_color="#ff7f0e",
+    fig.add_bar(x=names, y=[r.mult_adds for r in table.rows], marker_color=ACCENT,
                 name="mult-adds", hovertemplate="%{x}: %{y:.3s} mult-adds<extra></extra>",
                 row=1, col=2)
     # Whole decades only: the 2s and 5s between them crowd a 340 px chart.
@@ -34,10 +33,10 @@ def shape_flow(table: StageTable) -> go.Figure:
     names = [r.name for r in rows]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_scatter(x=names, y=[r.output_shape[-1] for r in rows], mode="lines+markers",
-                    name="spatial size (px)", line=dict(color=RESIDUAL_COLOR, width=3),
+                    name="spatial size (px)", line=dict(color=RESIDUAL, width=3),
                     hovertemplate="%{x}: %{y}×%{y} px<extra></extra>", secondary_y=False)
     fig.add_scatter(x=names, y=[r.output_shape[1] for r in rows], mode="lines+markers",
-                    name="channels", line=dict(color="#2ca02c", width=3, dash="dot"),
+                    name="channels", line=dict(color=SECONDARY, width=3, dash="dot"),
                     hovertemplate="%{x}: %{y} channels<extra></extra>", secondary_y=True)
     # Both axes on log2 scales ticked at the sizes that occur (not at 0, 91, 183, ...).
     sizes = sorted({r.output_shape[-1] for r in rows})

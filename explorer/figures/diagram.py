@@ -12,12 +12,13 @@ import plotly.graph_objects as go
 
 from explorer.nets.spec import NetSpec
 from explorer.analysis.tables import stage_table
+from explorer.figures.style import ACCENT, INK, MUTED, RESIDUAL, STAGE_FILLS
 
 BOX_W, BOX_H, GAP = 1.6, 1.0, 0.9
 VISIBLE_BOXES = 14  # boxes in view at once; longer diagrams get an overview slider
 LABEL_EVERY = 8
-STAGE_COLORS = ("#e3f2fd", "#fff3e0", "#e8f5e9", "#fce4ec", "#ede7f6", "#e0f7fa")
-SKIP_COLOR, PROJECTION_COLOR, OFF_COLOR = "#1f77b4", "#ff7f0e", "#9e9e9e"
+STAGE_COLORS = STAGE_FILLS
+SKIP_COLOR, PROJECTION_COLOR, OFF_COLOR = RESIDUAL, ACCENT, MUTED
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def network_diagram(spec: NetSpec, expand: bool = False) -> go.Figure:
     xs = [i * (BOX_W + GAP) for i in range(len(nodes))]
     for x, node in zip(xs, nodes):
         canvas.add_shape(type="rect", x0=x, x1=x + BOX_W, y0=-BOX_H / 2, y1=BOX_H / 2,
-                         line=dict(color="#455a64"), fillcolor="white", layer="above")
+                         line=dict(color=INK), fillcolor="white", layer="above")
         canvas.add_annotation(x=x + BOX_W / 2, y=0, text=node.label, showarrow=False,
                               font=dict(size=10))
         if node.shortcut:

@@ -11,8 +11,9 @@ from plotly.subplots import make_subplots
 
 from explorer.analysis.flow_result import FlowResult, GradientFlow
 from explorer.units import format_number
+from explorer.figures.style import VARIANT_COLORS
 
-COLORS = {"residual": "#1f77b4", "plain": "#d62728"}
+COLORS = VARIANT_COLORS
 DASHES = {"batch": "solid", "none": "dash"}
 LABELS = {"residual": "residual (skips on)", "plain": "plain twin (skips off)"}
 

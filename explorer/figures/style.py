@@ -14,6 +14,6 @@ STAGE_FILLS = ("#e3f2fd", "#fff3e0", "#e8f5e9", "#fce4ec", "#ede7f6", "#e0f7fa")
 DEPTH_SHADES = ("#2ca02c", "#9467bd", "#8c564b", "#17becf", "#bcbd22", "#7f7f7f")
 
 
-def depth_color(index: int, count: int) -> str:
-    """A distinct colour for the ``index``-th of ``count`` depths (shallow first)."""
+def depth_color(index: int) -> str:
+    """A distinct colour for the ``index``-th depth (shallow first)."""
     return DEPTH_SHADES[index % len(DEPTH_SHADES)]

@@ -56,7 +56,7 @@ def figure6(curves: list[Curve]) -> go.Figure:
     depths = sorted({c.depth for c in curves})
     for c in sorted(curves, key=lambda c: c.depth):
         col = 1 if c.variant == "plain" else 2
-        color = depth_color(depths.index(c.depth), len(depths))
+        color = depth_color(depths.index(c.depth))
         fig.add_scatter(x=c.steps, y=[1 - a for a in smooth(c.accuracies, 0.97)],
                         mode=_mode(len(c.steps)), line=dict(color=color, width=1),
                         opacity=0.6, name=f"{c.label} training", legendgroup=c.label,

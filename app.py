@@ -5,6 +5,7 @@ import streamlit as st
 st.set_page_config(page_title="ResNet Explorer", page_icon="🧱", layout="wide")
 
 from pages.widgets import sidebar  # noqa: E402  (set_page_config must come first)
+from pages.widgets.state import freeze_imports  # noqa: E402
 
 PAGES = [
     st.Page("pages/views/architecture.py", title="Architecture", icon="🧱", default=True),
@@ -17,3 +18,4 @@ PAGES = [
 navigation = st.navigation(PAGES)
 sidebar.draw()
 navigation.run()
+freeze_imports()

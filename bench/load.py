@@ -138,6 +138,7 @@ async def visitor(context, url: str, visit: Visit, want: Expected) -> None:
         start = time.perf_counter()
         await page.goto(f"{url}/?{urlencode(want.spec.to_query())}")
         await check(visit, "parameters", metric, want.params)
+        await page.get_by_role("button", name="Build it live").click()  # built on demand
         await check(visit, "live model", page.locator("[data-testid='stCaptionContainer']")
                     .filter(has_text="Built live on"), want.live_params, exact=False)
         await settle(page)

@@ -141,7 +141,8 @@ def test_architecture_page_code_uses_the_sidebar_seed():
     assert "seed=42" in code and "seed=0" not in code
     scope: dict = {}
     exec(code, scope)  # noqa: S102
-    page_model = at.session_state["model_cache"][1]  # the model the page built and measured
+    # The model the page builds live (pages/widgets/state.build_live) for its spec and seed.
+    page_model = build(at.session_state["spec"], seed=at.session_state["seed"])
     got, want = scope["model"].state_dict(), page_model.state_dict()
     assert got.keys() == want.keys() and all(torch.equal(got[k], want[k]) for k in want)
 

@@ -135,10 +135,12 @@ def test_architecture_page_refuses_to_build_over_budget(monkeypatch):
     need = est.param_bytes + est.activation_bytes // 4
     set_budget(monkeypatch, need / 2)
     at = open_page("architecture")
+    assert not any("Built live on" in c.value for c in at.caption)  # built only when asked
+    widget(at, "arch_build_live").click().run()
     assert refusal(at, need).startswith("Could not build the network:")
     assert at.metric  # the numbers (meta device) are still shown
     monkeypatch.setenv(ENV, "8")
-    at.run()
+    widget(at, "arch_build_live").click().run()
     assert not at.exception and not at.error
     assert any("Built live on" in c.value for c in at.caption)
 
@@ -242,9 +244,10 @@ def advice(at) -> str:
 def test_out_of_memory_while_building_gives_advice(monkeypatch, oom):
     monkeypatch.setattr(state, "build", raiser(OOMS[oom]))
     at = open_page("architecture")
+    widget(at, "arch_build_live").click().run()
     assert advice(at).startswith("Could not build the network:")
     monkeypatch.undo()
-    at.run()
+    widget(at, "arch_build_live").click().run()
     assert not at.exception and not at.error
     assert any("Built live on" in c.value for c in at.caption)
 

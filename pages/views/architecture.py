@@ -74,11 +74,15 @@ if reference is not None:
     st.info(line + ".")
 
 with guard.user_errors("Could not build the network"):  # out-of-memory gets advice
-    with st.spinner(f"Building the network on {choice.device.type}…"):
-        model, seconds = state.session_model(choice)
-    live_params = sum(p.numel() for p in model.parameters())
-    st.caption(f"Built live on **{describe(choice.device)}** in {seconds * 1000:.0f} ms "
-               f"(seed {choice.seed}); the live model has {live_params:,} parameters.")
+    # The numbers above come from the meta device; building for real is on demand, so a visit
+    # (or a classroom of them) does not allocate a model nobody uses.
+    if state.live_build_done(choice) or st.button(
+            f"Build it live on {choice.device.type.upper()}", key="arch_build_live",
+            help="Allocate the network for real (seeded weights) and time it."):
+        with st.spinner(f"Building the network on {choice.device.type}…"):
+            seconds, live_params = state.build_live(choice)
+        st.caption(f"Built live on **{describe(choice.device)}** in {seconds * 1000:.0f} ms "
+                   f"(seed {choice.seed}); the live model has {live_params:,} parameters.")
 
 st.subheader("Stages")
 st.caption("Each row is one stage: the shape it outputs for the whole batch, its parameters, "
@@ -106,7 +110,9 @@ expand = persist.widget(st.toggle, "Show every block", "arch_expand", False,
                         help="Long stages are collapsed to their first block and the repeats.")
 st.plotly_chart(cached_diagram(spec, expand=expand), width="stretch")
 
-with st.expander("Per-layer summary (torchinfo)"):
+# A toggle, not an expander: an expander's body runs on every rerun even while it is closed.
+if persist.widget(st.toggle, "Per-layer summary (torchinfo)", "arch_summary", False,
+                  help="Every layer's output shape and parameters, computed by torchinfo."):
     summary_text = cached_summary(spec, batch)
     st.code(summary_text, language=None)
     st.download_button("Download summary (.txt)", summary_text,

@@ -1,4 +1,4 @@
-"""Per-session state shared by every page: the current spec, seed, device and built model.
+"""Per-session state shared by every page: the current spec, seed and device.
 
 The spec lives under a plain (non-widget) session key so it survives page switches
 (streamlit#5813); widgets only write into it through callbacks. The URL mirrors it.
@@ -6,6 +6,7 @@ The spec lives under a plain (non-widget) session key so it survives page switch
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass
 
@@ -79,22 +80,40 @@ def sync_url(choice: Choice) -> None:
         st.query_params.from_dict(wanted)
 
 
-def session_model(choice: Choice) -> tuple[torch.nn.Module, float]:
-    """This session's own model for the current choice, rebuilt only when the choice changes.
+_frozen = False
 
-    Returns the model and the seconds its build took. Models are hooked and trained by the
-    analysis pages, so they are never shared between sessions.
+
+def freeze_imports() -> None:
+    """Once per process, after the first run: move the objects the heavy imports created out of
+    the garbage collector's reach (they live as long as the process), so collections stay cheap
+    while many sessions share the interpreter."""
+    global _frozen
+    if not _frozen:
+        gc.freeze()
+        _frozen = True
+
+
+def build_live(choice: Choice) -> tuple[float, int]:
+    """Build the current network for real on its device; return (seconds, parameters).
+
+    The model is not kept: pages that hook or train a model build their own. Only the numbers
+    are remembered for this session, so a rerun does not rebuild.
     """
     key = (choice.spec, choice.seed, str(choice.device))
-    cached = st.session_state.get("model_cache")
+    cached = st.session_state.get("live_build")
     if cached is not None and cached[0] == key:
-        return cached[1], cached[2]
-    st.session_state.model_cache = None  # free the old model before building a new one
+        return cached[1]
     check_fits(choice.spec, 1, choice.device, training=False)
     start = time.perf_counter()
     model = build(choice.spec, seed=choice.seed, device=choice.device)
     if choice.device.type == "cuda":
         torch.cuda.synchronize(choice.device)
-    elapsed = time.perf_counter() - start
-    st.session_state.model_cache = (key, model, elapsed)
-    return model, elapsed
+    numbers = (time.perf_counter() - start, sum(p.numel() for p in model.parameters()))
+    del model
+    st.session_state.live_build = (key, numbers)
+    return numbers
+
+
+def live_build_done(choice: Choice) -> bool:
+    cached = st.session_state.get("live_build")
+    return cached is not None and cached[0] == (choice.spec, choice.seed, str(choice.device))

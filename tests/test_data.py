@@ -7,7 +7,9 @@ import pytest
 import torch
 
 from explorer.training.shapes import CLASSES, MEAN, STD, ShapesDataset, denormalize, sdf_polygon
-from explorer.training.torchvision_data import torchvision_dataset
+import explorer.training.datasets as datasets
+from explorer.training.config import TrainConfig
+from explorer.training.datasets import DATASETS
 
 
 def test_items_are_reproducible_by_seed_split_and_index():
@@ -106,11 +108,21 @@ def test_mean_and_std_constants_match_the_data():
     assert torch.allclose(pixels.std((0, 2, 3)), torch.tensor(STD), atol=0.015)
 
 
-def test_torchvision_dataset_never_downloads_unless_asked(tmp_path):
-    with pytest.raises(RuntimeError, match="download=True"):
-        torchvision_dataset("cifar10", tmp_path)
-    with pytest.raises(RuntimeError, match="download=True"):
-        torchvision_dataset("fashion-mnist", tmp_path, train=False)
+def test_torchvision_datasets_never_download_unless_asked(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "DATA_ROOT", tmp_path)
+    config = TrainConfig(dataset="cifar10", train_size=64)
+    for name in ("cifar10", "fashion-mnist"):
+        with pytest.raises(ValueError, match="Tick “download”"):
+            DATASETS[name].splits(config.replace(dataset=name), DATASETS[name].native_size)
     assert list(tmp_path.iterdir()) == [] or all(p.is_dir() for p in tmp_path.rglob("*"))
-    with pytest.raises(ValueError, match="cifar10"):
-        torchvision_dataset("imagenet", tmp_path)
+    with pytest.raises(ValueError, match="can not be trained on"):
+        DATASETS["imagenet"].splits(config, 224)
+
+
+def test_the_registry_agrees_with_the_shapes_module():
+    shapes = DATASETS["shapes"]
+    assert shapes.classes == CLASSES and shapes.normalization == (MEAN, STD)
+    assert shapes.offline and not DATASETS["cifar10"].offline
+    train, val, test = shapes.splits(TrainConfig(train_size=40, val_size=8, test_size=16), 24)
+    assert (len(train), len(val), len(test)) == (40, 8, 16)
+    assert torch.equal(test[3][0], ShapesDataset(16, 24, seed=0, split="test")[3][0])

@@ -282,6 +282,28 @@ def _atomic_write(target: Path, write) -> None:
             os.remove(tmp)
 
 
+def read_saved(path: str | os.PathLike) -> tuple[NetSpec, StateDict]:
+    """The spec and weights of a folder written by `save_checkpoint` (checked finite)."""
+    directory = Path(path)
+    spec = NetSpec.from_json((directory / SPEC_FILE).read_text())
+    state_dict = load_file(str(directory / WEIGHTS_FILE))
+    _check_finite(state_dict)
+    return spec, state_dict
+
+
+def model_from(spec: NetSpec, state_dict: StateDict,
+               device: str | torch.device = "cpu") -> ResNet:
+    """A fresh model of ``spec`` holding a copy of ``state_dict``, in eval mode on ``device``."""
+    with torch.device("meta"):
+        model = ResNet(spec)
+    model = model.to_empty(device="cpu")
+    for name, buffer in model.named_buffers():
+        if name.endswith("num_batches_tracked"):  # to_empty leaves garbage if the file lacks it
+            buffer.zero_()
+    apply_checkpoint(model, state_dict)
+    return model.to(device).eval()
+
+
 def load_saved(
     path: str | os.PathLike, device: str | torch.device = "cpu"
 ) -> tuple[ResNet, NetSpec]:
@@ -290,15 +312,5 @@ def load_saved(
     Returns:
         ``(model, spec)``, the model in eval mode on ``device``.
     """
-    directory = Path(path)
-    spec = NetSpec.from_json((directory / SPEC_FILE).read_text())
-    state_dict = load_file(str(directory / WEIGHTS_FILE))
-    _check_finite(state_dict)
-    with torch.device("meta"):
-        model = ResNet(spec)
-    model = model.to_empty(device="cpu")
-    for name, buffer in model.named_buffers():
-        if name.endswith("num_batches_tracked"):  # to_empty leaves garbage if the file lacks it
-            buffer.zero_()
-    apply_checkpoint(model, state_dict)
-    return model.to(device).eval(), spec
+    spec, state_dict = read_saved(path)
+    return model_from(spec, state_dict, device), spec

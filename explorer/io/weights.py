@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from explorer.io.checkpoints import SPEC_FILE, load_saved
+from explorer.io.checkpoints import SPEC_FILE, model_from, read_saved
 from explorer.nets.model import ResNet
 from explorer.nets.spec import PRESETS, NetSpec
 
@@ -71,8 +71,14 @@ def load_shipped(name: str, device: str | torch.device = "cpu") -> tuple[ResNet,
     if name not in shipped_checkpoints():
         known = ", ".join(shipped_checkpoints()) or "none"
         raise ValueError(f"No shipped checkpoint called {name!r} (shipped: {known}).")
-    model, spec = load_saved(shipped_checkpoints()[name].path, device=device)
-    return model.eval(), spec
+    spec, state_dict = _shipped_weights(name)
+    return model_from(spec, state_dict, device), spec
+
+
+@functools.lru_cache(maxsize=8)
+def _shipped_weights(name: str) -> tuple[NetSpec, dict[str, torch.Tensor]]:
+    """Read once per process: every session's model copies these tensors, never changes them."""
+    return read_saved(shipped_checkpoints()[name].path)
 
 
 def pretrained_torchvision(preset_name: str, device: str | torch.device = "cpu") -> ResNet:

@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from explorer import NetSpec, build, gradient_flow, stage_table  # noqa: E402
-from explorer.analysis.flow_result import format_ratio  # noqa: E402
+from explorer.units import times  # noqa: E402
 from explorer.analysis.gradcam import cam_layers, grad_cam  # noqa: E402
 from explorer.io.images import load_image, preprocess  # noqa: E402
 from explorer.io.labels import dataset_classes, guess_dataset  # noqa: E402
@@ -99,7 +99,7 @@ def expected_for(spec: NetSpec) -> Expected:
     classes = dataset_classes(guess_dataset(plain))
     total = stage_table(spec).total_params
     return Expected(spec, format_count(total), format_count(stage_table(plain).total_params),
-                    f"{total:,} parameters", flow.summary(), format_ratio(ratio),
+                    f"{total:,} parameters", flow.summary(), times(ratio),
                     f"this net: {layer}, class “{classes[result.target]}”")
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
+from pathlib import Path
 from typing import Sequence
 
 # Modules of explorer.cli that each define add_parsers(commands) and set `run` on their parsers.
@@ -28,7 +30,9 @@ def int_list(text: str) -> tuple[int, ...]:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="python -m explorer", description="ResNet Explorer tools.")
+    called = Path(sys.argv[0]).name
+    prog = called if called == "resnet-explorer" else "python -m explorer"
+    parser = OneLineParser(prog=prog, description="ResNet Explorer tools.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     for name in SUBCOMMANDS:
         importlib.import_module(f"explorer.cli.{name}").add_parsers(commands)

@@ -15,3 +15,23 @@ def test_an_imagenet_stem_on_32_px_images_gets_a_measured_hint_and_a_switch():
     assert not at.exception and at.session_state["spec"] == PRESETS["resnet20"]
     assert not any("ImageNet stem" in i.value for i in at.info)
     assert any("Estimated time on this CPU" in c.value for c in at.caption)
+
+
+def test_a_running_job_shows_its_own_settings_after_a_page_switch():
+    at = fresh_app()
+    at.switch_page("pages/views/training.py").run()
+    widget(at, "train_n").set_value(256).run()
+    widget(at, "train_epochs").set_value(50).run()
+    widget(at, "train_lr").set_value(0.01).run()
+    widget(at, "train_start").click().run()
+    job = at.session_state["training_job"]
+    try:
+        at.switch_page("pages/views/architecture.py").run()
+        at.switch_page("pages/views/training.py").run()
+        assert not at.exception
+        assert widget(at, "train_n").value == 256 and widget(at, "train_epochs").value == 50
+        assert widget(at, "train_lr").value == 0.01 and widget(at, "train_n").disabled
+        assert job.config.train_size == 256 and job.config.epochs == 50 and job.config.lr == 0.01
+    finally:
+        job.stop()
+        job.wait(120)

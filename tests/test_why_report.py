@@ -52,7 +52,12 @@ def test_no_deletable_block():
 
 def test_contrast_each_way_and_neither():
     robust, fragile = lesion(0.99, [0.97, 0.95]), lesion(0.99, [0.13, 0.2])
-    assert "plain twin far more" in lesion_contrast_sentence(robust, fragile)
+    line = lesion_contrast_sentence(robust, fragile)
+    assert "plain twin far more" in line and "as Veit et al. found" in line
+    shaky = lesion(0.99, [0.6, 0.9])  # more robust than the plain twin, yet 24 points median
+    line = lesion_contrast_sentence(shaky, fragile)
+    assert "the direction Veit et al. found, but the residual net is not robust" in line
+    assert "24.0 points at the median" in line
     assert "the opposite" in lesion_contrast_sentence(fragile, robust)
     assert "about equally" in lesion_contrast_sentence(robust, lesion(0.99, [0.94, 0.93]))
     assert lesion_contrast_sentence(robust, lesion(0.13, [0.12, 0.12])) is None

@@ -19,6 +19,7 @@ LEARNED_MARGIN = 0.10  # a baseline this far above chance counts as "learned"
 AT_CHANCE = 0.05  # an accuracy this close to chance counts as "at chance"
 SMALL_DROP = 0.03  # a deletion costing at most this counts as "harmless"
 DROP_CONTRAST = 0.10  # median single-block drops must differ by this much to call one net worse
+ROBUST_MEDIAN = 0.05  # a residual net whose median single-block drop is at most this is "robust"
 SMOOTH_STEP = 0.20  # a mean falling by more than this between consecutive k is "abrupt"
 SHARPNESS_RATIO = 1.5  # one net's loss rise must be this many times the other's
 UNTRAINED_LOSS = 0.9  # centre loss above this fraction of ln(classes) means "not learned"
@@ -69,10 +70,15 @@ def lesion_contrast_sentence(residual: LesionResult, plain: LesionResult) -> str
         return None
     r = statistics.median(residual.single_drops.values())
     p = statistics.median(plain.single_drops.values())
+    if p - r >= DROP_CONTRAST and r <= ROBUST_MEDIAN:
+        return (f"Single deletions hurt the plain twin far more (median drop {_points(p)} vs "
+                f"{_points(r)}), as Veit et al. found: most blocks of the residual net can go "
+                f"without much loss.")
     if p - r >= DROP_CONTRAST:
         return (f"Single deletions hurt the plain twin far more (median drop {_points(p)} vs "
-                f"{_points(r)}), as Veit et al. found: the residual net does not depend on "
-                f"every block.")
+                f"{_points(r)}), the direction Veit et al. found, but the residual net is not "
+                f"robust here: it loses {_points(r)} at the median, more than "
+                f"{_points(ROBUST_MEDIAN)}.")
     if r - p >= DROP_CONTRAST:
         return (f"Single deletions hurt the residual net more (median drop {_points(r)} vs "
                 f"{_points(p)}), the opposite of Veit et al.'s finding.")

@@ -46,7 +46,6 @@ import asyncio
 import collections
 import json
 import math
-import os
 import re
 import signal
 import subprocess

@@ -17,11 +17,11 @@ def page():
         # A fresh server's first run answers a deep link with "Page not found": load "/" first.
         first = browser.new_page()
         first.goto(url)
-        wait_idle(first)
+        wait_idle(first, timeout_ms=400_000)
         first.close()
         tab = browser.new_context(viewport={"width": 1400, "height": 2200}).new_page()
         tab.goto(f"{url}/why_skips")
-        wait_idle(tab)
+        wait_idle(tab, timeout_ms=400_000)
         yield tab
         browser.close()
 
@@ -30,12 +30,12 @@ def set_number(page, label: str, value: int) -> None:
     field = page.get_by_label(label, exact=True)  # "Images" must not match "Held-out images"
     field.fill(str(value))
     field.press("Enter")
-    wait_idle(page)
+    wait_idle(page, timeout_ms=400_000)  # a busy shared CPU redraws slowly
 
 
 def open_tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
-    wait_idle(page)
+    wait_idle(page, timeout_ms=400_000)  # a busy shared CPU redraws slowly
 
 
 def test_lesion_study(page):
@@ -57,7 +57,7 @@ def test_landscape_stop_then_run(page):
     page.get_by_role("button", name="Draw the landscape").click()
     expect(page.locator("[data-testid='stProgress']").first).to_be_visible(timeout=60_000)
     page.get_by_test_id("stTabs").get_by_role("button", name="Stop").click()
-    wait_idle(page)
+    wait_idle(page, timeout_ms=400_000)  # a busy shared CPU redraws slowly
     expect(page.get_by_text("Stopped. Run it again to start over.")).to_be_visible(
         timeout=60_000)
     set_number(page, "Steps per axis", 7)

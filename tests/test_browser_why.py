@@ -34,7 +34,7 @@ def set_number(page, label: str, value: int) -> None:
 
 
 def open_tab(page, name: str) -> None:
-    page.get_by_role("tab", name=name).click()
+    page.get_by_role("tab", name=name).click(timeout=300_000)
     wait_idle(page, timeout_ms=400_000)  # a busy shared CPU redraws slowly
 
 
@@ -43,7 +43,7 @@ def test_lesion_study(page):
     expect(page.get_by_text("checkpoints/resnet20, checkpoints/resnet20-plain")).to_be_visible()
     set_number(page, "Held-out images", 100)
     set_number(page, "Draws per k", 2)
-    page.get_by_role("button", name="Run the lesion study").click()
+    page.get_by_role("button", name="Run the lesion study").click(timeout=300_000)
     expect(page.get_by_text("Deleting one block of the residual net").first).to_be_visible(
         timeout=300_000)
     expect(page.locator(".js-plotly-plot").first).to_be_visible()
@@ -54,15 +54,15 @@ def test_lesion_study(page):
 def test_landscape_stop_then_run(page):
     open_tab(page, "Loss landscape")
     set_number(page, "Steps per axis", 41)
-    page.get_by_role("button", name="Draw the landscape").click()
+    page.get_by_role("button", name="Draw the landscape").click(timeout=300_000)
     expect(page.locator("[data-testid='stProgress']").first).to_be_visible(timeout=60_000)
-    page.get_by_test_id("stTabs").get_by_role("button", name="Stop").click()
+    page.get_by_test_id("stTabs").get_by_role("button", name="Stop").click(timeout=300_000)
     wait_idle(page, timeout_ms=400_000)  # a busy shared CPU redraws slowly
     expect(page.get_by_text("Stopped. Run it again to start over.")).to_be_visible(
         timeout=60_000)
     set_number(page, "Steps per axis", 7)
     set_number(page, "Batch (images)", 16)
-    page.get_by_role("button", name="Draw the landscape").click()
+    page.get_by_role("button", name="Draw the landscape").click(timeout=300_000)
     expect(page.get_by_text("a step of 0.25 along the directions").first).to_be_visible(
         timeout=300_000)
     expect(page.get_by_text("Landscape (.json)")).to_be_visible()
@@ -72,7 +72,7 @@ def test_landscape_stop_then_run(page):
 def test_receptive_fields(page):
     open_tab(page, "Receptive fields")
     set_number(page, "Images", 8)
-    page.get_by_role("button", name="Measure the receptive fields").click()
+    page.get_by_role("button", name="Measure the receptive fields").click(timeout=300_000)
     expect(page.get_by_text("95% of the gradient from the centre").first).to_be_visible(
         timeout=300_000)
     expect(page.get_by_text("Maps (.json)")).to_be_visible()

@@ -144,7 +144,7 @@ def run(prefix: str, label: str, key: tuple, device: torch.device,
     the page, which ends the job where it stands (models are restored by ``preserved``).
     """
     store = results()
-    button, stop = st.columns([1, 4])
+    button, stop = st.columns([2, 3])  # room for the longest label, unclipped
     if button.button(label, type="primary", key=f"{prefix}_run") and key not in store:
         stop_slot = stop.empty()
         stop_slot.button("Stop", key=f"{prefix}_stop")

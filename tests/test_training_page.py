@@ -1,6 +1,8 @@
 """The Training page says when the sidebar's net is a poor fit for small images, with the
 measured numbers, and switches to ResNet-20 in one click; its estimate is shown before Start."""
 
+import time
+
 from apptest_util import fresh_app, widget
 
 from explorer import PRESETS
@@ -26,6 +28,11 @@ def test_a_running_job_shows_its_own_settings_after_a_page_switch():
     widget(at, "train_start").click().run()
     job = at.session_state["training_job"]
     try:
+        deadline = time.time() + 120
+        while len(job.events) < 2 and time.time() < deadline:
+            time.sleep(0.2)
+        at.run()
+        assert at.get("plotly_chart"), "the live chart is drawn while the run goes on"
         at.switch_page("pages/views/architecture.py").run()
         at.switch_page("pages/views/training.py").run()
         assert not at.exception

@@ -20,6 +20,20 @@ def smooth(values: list[float], weight: float = SMOOTHING) -> list[float]:
     return out
 
 
+MAX_POINTS = 400  # per line: a live chart redrawn every second must stay cheap to render
+
+
+def thin(xs: list, ys: list, limit: int = MAX_POINTS) -> tuple[list, list]:
+    """At most ``limit`` evenly spaced points, always keeping the last one."""
+    if len(xs) <= limit:
+        return xs, ys
+    step = -(-len(xs) // limit)
+    keep = list(range(0, len(xs), step))
+    if keep[-1] != len(xs) - 1:
+        keep.append(len(xs) - 1)
+    return [xs[i] for i in keep], [ys[i] for i in keep]
+
+
 def _mode(n: int) -> str:
     return "lines" if n > 1 else "markers"  # a one-step run is still drawn
 
@@ -33,7 +47,8 @@ def training_figure(curves: list[Curve]) -> go.Figure:
     for c in curves:
         name = f"{c.run} · {c.variant}" if len(runs) > 1 else c.variant
         line = dict(color=VARIANT_COLORS[c.variant], dash=DEPTH_DASHES[runs.index(c.run) % 4])
-        fig.add_scatter(x=c.steps, y=smooth(c.losses), mode=_mode(len(c.steps)), name=name,
+        xs, ys = thin(c.steps, smooth(c.losses))
+        fig.add_scatter(x=xs, y=ys, mode=_mode(len(xs)), name=name,
                         legendgroup=name, line=line, row=1, col=1,
                         hovertemplate="step %{x}: loss %{y:.3f}<extra>" + name + "</extra>")
         fig.add_scatter(x=c.val_steps, y=c.val_accuracies, mode="lines+markers", name=name,
@@ -57,8 +72,8 @@ def figure6(curves: list[Curve]) -> go.Figure:
     for c in sorted(curves, key=lambda c: c.depth):
         col = 1 if c.variant == "plain" else 2
         color = depth_color(depths.index(c.depth))
-        fig.add_scatter(x=c.steps, y=[1 - a for a in smooth(c.accuracies, 0.97)],
-                        mode=_mode(len(c.steps)), line=dict(color=color, width=1),
+        xs, ys = thin(c.steps, [1 - a for a in smooth(c.accuracies, 0.97)])
+        fig.add_scatter(x=xs, y=ys, mode=_mode(len(xs)), line=dict(color=color, width=1),
                         opacity=0.6, name=f"{c.label} training", legendgroup=c.label,
                         hovertemplate="step %{x}: %{y:.1%} training error<extra>" + c.label
                         + "</extra>", row=1, col=col)

@@ -48,7 +48,7 @@ def show_recorded() -> None:
                f"({record.threads} thread per run{conditions}), {record.minutes:.0f} min. "
                f"Thin lines: training error of each batch (smoothed); bold: held-out error after "
                f"each epoch.")
-    st.plotly_chart(figure6(record.curves), width="stretch")
+    st.plotly_chart(figure6(record.curves), width="stretch", key="train_figure6")
     for line in verdicts([c.outcome() for c in record.curves]):
         st.markdown(f"- {line}")
     st.caption("Test accuracy (2,000 images never seen in training): " + ", ".join(
@@ -79,7 +79,7 @@ def live_view() -> None:
     curves = curves_from_events(current.events.snapshot(), current.runs,
                                 current.config.steps_per_epoch)
     if curves:
-        st.plotly_chart(training_figure(curves), width="stretch")
+        st.plotly_chart(training_figure(curves), width="stretch", key="train_live_chart")
     if not current.running and current.results:
         training_results.show(current)
         if st.session_state.get("_was_running"):

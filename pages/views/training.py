@@ -27,8 +27,11 @@ st.markdown(
 
 job: TrainingJob | None = st.session_state.get("training_job")
 running = job is not None and job.running
-if running:
+if running and st.session_state.get("training_shown_job") != id(job):
+    # Once per job: the kept values then carry the job's settings across reruns and page
+    # switches; writing widget state on every rerun would make the browser echo it back forever.
     training_setup.show_job_settings(job, st.session_state.get("training_experiment", "twin"))
+    st.session_state.training_shown_job = id(job)
 
 
 def minutes(seconds: float) -> str:

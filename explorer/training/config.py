@@ -16,6 +16,8 @@ from typing import Any
 
 from explorer.training.datasets import TRAINABLE
 
+TAIL_STEPS = 50  # a run's final training loss is the mean over its last steps
+
 LIMITS = {  # field: (lowest, highest, what the user calls it)
     "train_size": (8, 1_000_000, "Training images"),
     "val_size": (1, 100_000, "Held-out images"),

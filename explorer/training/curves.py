@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from explorer.training.config import TAIL_STEPS
 from explorer.training.verdicts import Outcome
 
-TAIL_STEPS = 50  # the final training loss is the mean over the last steps (as train.py does)
 
 
 @dataclass

@@ -28,9 +28,7 @@ from explorer.devices import resolve_device
 from explorer.nets.model import ResNet, build
 from explorer.nets.preserved import preserved
 from explorer.nets.spec import NetSpec
-from explorer.training.config import TrainConfig
-
-TAIL_STEPS = 50  # a run's final training loss is the mean over its last steps
+from explorer.training.config import TAIL_STEPS, TrainConfig
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import streamlit as st
 st.set_page_config(page_title="ResNet Explorer", page_icon="🧱", layout="wide")
 
 from pages.widgets import sidebar  # noqa: E402  (set_page_config must come first)
-from pages.widgets.state import freeze_imports  # noqa: E402
+from pages.widgets import memory  # noqa: E402
 
 PAGES = [
     st.Page("pages/views/architecture.py", title="Architecture", icon="🧱", default=True),
@@ -18,4 +18,4 @@ PAGES = [
 navigation = st.navigation(PAGES)
 sidebar.draw()
 navigation.run()
-freeze_imports()
+memory.tune_once()

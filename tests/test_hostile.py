@@ -115,6 +115,7 @@ def images_page(browser):
     good = hf.encode(hf.gradient(48, 40), "PNG")
     files = [payload(name, make()) for name, make, _ in hf.REFUSED_IMAGES.values()]
     files += [payload(name, make()) for name, make in hf.AWKWARD_IMAGES.values()]
+    files.append(payload(hf.OVERSIZED_IMAGE[0], hf.OVERSIZED_IMAGE[1]()))
     files += [payload("good.png", good), payload(TRAVERSAL_IMAGE, good),
               payload(HTML_NAME, b"not an image"), payload(MARKDOWN_NAME, b"not an image")]
     uploader(page, "Your images")[1].set_input_files(files)
@@ -131,6 +132,17 @@ def test_hostile_image_upload_is_refused_by_name_and_the_rest_still_shows(images
     alert = images_page.locator(ERROR).filter(has_text=f"{name}: ")
     expect(alert).to_have_count(1)
     expect(alert).to_contain_text(words)
+    expect(images_page.get_by_role("heading", name=name, exact=True)).to_have_count(0)
+    assert_healthy(images_page)
+
+
+@pytest.mark.browser
+def test_an_oversized_image_is_refused_by_the_uploader_by_name(images_page):
+    # The widget's own limit (the same 20 MB as load_image's): the bytes never reach the server.
+    name = hf.OVERSIZED_IMAGE[0]
+    box, _ = uploader(images_page, "Your images")
+    refusal = rf"{name}\s*21\.0\s?MB\s*Error: File must be 20\.0\s?MB or smaller"
+    expect(box).to_contain_text(re.compile(refusal))
     expect(images_page.get_by_role("heading", name=name, exact=True)).to_have_count(0)
     assert_healthy(images_page)
 

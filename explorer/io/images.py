@@ -21,8 +21,9 @@ import torchvision.transforms.functional as TF
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from explorer.nets.spec import NetSpec
+from explorer.units import MB, format_bytes, format_megabytes
 
-MAX_BYTES = 20 * 2**20
+MAX_BYTES = 20 * MB  # the upload widget's limit too (it counts decimal megabytes)
 # Below Pillow's own bomb threshold (~89 M), so its warning never decides for us.
 MAX_PIXELS = 50_000_000
 MAX_SIDE = 1024
@@ -74,8 +75,8 @@ def load_image(
     data = bytes(data)  # a memoryview or bytearray from an upload widget works too
     if len(data) > max_bytes:
         raise ValueError(
-            f"The file is {len(data) / 2**20:.1f} MB; images are limited to "
-            f"{max_bytes / 2**20:.0f} MB."
+            f"The file is {format_bytes(len(data))}; images are limited to "
+            f"{format_megabytes(max_bytes)}."
         )
     image = _open(data, max_pixels)
     try:

@@ -6,7 +6,6 @@ The spec lives under a plain (non-widget) session key so it survives page switch
 
 from __future__ import annotations
 
-import gc
 import time
 from dataclasses import dataclass
 
@@ -78,19 +77,6 @@ def sync_url(choice: Choice) -> None:
         wanted.pop("seed")
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
-
-
-_frozen = False
-
-
-def freeze_imports() -> None:
-    """Once per process, after the first run: move the objects the heavy imports created out of
-    the garbage collector's reach (they live as long as the process), so collections stay cheap
-    while many sessions share the interpreter."""
-    global _frozen
-    if not _frozen:
-        gc.freeze()
-        _frozen = True
 
 
 def build_live(choice: Choice) -> tuple[float, int]:

@@ -7,7 +7,9 @@ import pytest
 from explorer import NetSpec, gradient_flow
 from explorer.units import times
 
-from apptest_util import fresh_app, widget
+from streamlit.testing.v1 import AppTest
+
+from apptest_util import APP, TIMEOUT, fresh_app, widget
 
 TINY = NetSpec(layers=(1, 1, 1), base_width=8, stem="cifar", shortcut="A", num_classes=10,
                image_size=16)
@@ -120,3 +122,36 @@ def test_grad_cam_page_shipped_default_and_other_captum_methods():
     widget(at, "cam_methods").set_value(["integrated_gradients", "occlusion"]).run()
     assert not at.exception
     assert len(at.get("image")) >= 2 * (1 + 3 + 2)  # both twins: overlay, stages, two methods
+
+
+def test_grad_cam_results_are_computed_once_for_every_session_asking_the_same(monkeypatch):
+    import explorer.analysis.gradcam as gradcam
+
+    calls = []
+
+    def counted(function):
+        def wrapper(*args, **kwargs):
+            calls.append(function.__name__)
+            return function(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(gradcam, "grad_cam", counted(gradcam.grad_cam))
+    monkeypatch.setattr(gradcam, "grad_cam_grid", counted(gradcam.grad_cam_grid))
+    first = open_page("grad_cam", TINY.replace(image_size=32))  # caches cleared first
+    samples = len(first.multiselect(key="cam_samples").value)
+    assert calls.count("grad_cam_grid") == 2 * samples  # this net and its twin
+    computed = len(calls)  # the grid calls grad_cam once per stage
+
+    def tables(at):
+        return [d.value.to_dict() for d in at.dataframe]
+
+    second = AppTest.from_file(APP, default_timeout=TIMEOUT)  # another student, caches kept
+    for key, value in TINY.replace(image_size=32).to_query().items():
+        second.query_params[key] = value
+    second.run().switch_page("pages/views/grad_cam.py").run()
+    assert not second.exception
+    assert len(calls) == computed  # nothing computed again
+    assert tables(second) == tables(first)
+
+    widget(second, "cam_layer").set_value("layer1").run()  # another question is computed
+    assert calls[computed:] == ["grad_cam"] * 2 * samples  # the grids are the same as before

@@ -12,7 +12,7 @@ from explorer.analysis.gradcam import (attribute, cam_layers, cam_overlay, color
 from explorer.io.images import fit_image, preprocess
 from explorer.io.weights import TORCHVISION_WEIGHTS
 from explorer.units import format_bytes, plural
-from pages.widgets import downloads, guard, persist, samples, state, weights_picker
+from pages.widgets import downloads, guard, persist, samples, shared, state, weights_picker
 
 OTHER_METHODS = {"integrated_gradients": "Integrated Gradients",
                  "occlusion": "Occlusion (slow)"}
@@ -141,7 +141,14 @@ with guard.user_errors("Grad-CAM"):
     net_name = choice.preset or f"{spec.depth}-layer"
 
     def show(model, name: str, picked, seen: Image.Image, x) -> None:
-        result = grad_cam(model, x, layer, target)
+        image_id = shared.digest(x)
+
+        def once(what: tuple, compute):
+            """Computed once for every session showing these weights and this image."""
+            key = None if weights.key is None else (*weights.key, name, image_id, *what)
+            return shared.computed_once(key, compute)
+
+        result = once(("cam", layer, target), lambda: grad_cam(model, x, layer, target))
         class_name = weights.classes[result.target]
         overlay = big(cam_overlay(seen, result.heatmap, alpha))
         st.image(overlay, caption=f"{name}: {layer}, class “{class_name}”")
@@ -154,15 +161,16 @@ with guard.user_errors("Grad-CAM"):
         st.download_button("Overlay (.png)", png(overlay), file, "image/png",
                            key=f"dl-{name}-{picked.caption}")
         if show_grid:
-            panels = grad_cam_grid(model, x, stages, result.target)
+            panels = once(("grid", tuple(stages), result.target),
+                          lambda: grad_cam_grid(model, x, stages, result.target))
             for col, panel in zip(st.columns(len(panels)), panels):
                 col.image(cam_overlay(seen, panel.heatmap, alpha).resize((128, 128)),
                           caption=panel.layer)
         window = max(4, spec.image_size // 8)
         for col, method in zip(st.columns(max(len(others), 1)), others):
             with st.spinner(f"{OTHER_METHODS[method]}…"):
-                other = attribute(model, x, method, result.target, window=window,
-                                  stride=max(2, window // 2))
+                other = once((method, result.target, window), lambda: attribute(
+                    model, x, method, result.target, window=window, stride=max(2, window // 2)))
             col.image(cam_overlay(seen, other.heatmap, alpha).resize((128, 128)),
                       caption=OTHER_METHODS[method])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import streamlit as st
@@ -32,6 +33,9 @@ class Weights:
     description: str
     twin: torch.nn.Module | None = None  # the same architecture with skips toggled, if trained
     dataset: str | None = None  # what the classes are ("shapes", "imagenet"); None: no meaning
+    # Which weights these are, the same in every session that loads them (results computed
+    # from them are shared: pages/widgets/shared.py); None: this session's own.
+    key: tuple | None = None
 
 
 def download_bytes(preset_name: str) -> int:
@@ -55,7 +59,7 @@ def _cached(key: tuple, load):
     cached = st.session_state.get("weights_cache")
     if cached is None or cached[0] != key:
         st.session_state.weights_cache = None  # drop the old models before loading new ones
-        st.session_state.weights_cache = (key, load())
+        st.session_state.weights_cache = (key, dataclasses.replace(load(), key=key))
     return st.session_state.weights_cache[1]
 
 

@@ -21,12 +21,21 @@ def app():
     return fresh_app()
 
 
-def test_default_page_shows_resnet18(app):
+def test_default_page_shows_the_papers_resnet20(app):
     assert not app.exception
-    assert params_shown(app)[0] == expected(PRESETS["resnet18"]) == "11.69 M"
+    assert params_shown(app)[0] == expected(PRESETS["resnet20"]) == "269.72 k"
+    # Option A shortcuts have no weights: the plain twin has exactly as many.
+    assert params_shown(app)[1] == expected(PRESETS["resnet20"].replace(skip=False))
+    assert any("He et al. 2015, Table 6): 270,000 parameters" in info.value for info in app.info)
+
+
+def test_resnet18_shows_torchvisions_reference():
+    at = fresh_app()
+    widget(at, "w_preset").select("resnet18").run()
+    assert params_shown(at)[0] == expected(PRESETS["resnet18"]) == "11.69 M"
     # The skip-off twin's row: resnet18 minus its three projection shortcuts.
-    assert params_shown(app)[1] == expected(PRESETS["resnet18"].replace(skip=False))
-    assert any("11,689,512" in info.value for info in app.info)  # torchvision's reference
+    assert params_shown(at)[1] == expected(PRESETS["resnet18"].replace(skip=False))
+    assert any("11,689,512" in info.value for info in at.info)  # torchvision's reference
 
 
 def test_changing_preset_depth_block_and_skip_updates_numbers():
@@ -65,17 +74,18 @@ def test_bad_config_shows_error_and_keeps_working():
     widget(at, "w_layers").input("2,x").run()
     assert not at.exception
     assert at.error and "whole numbers" in at.error[0].value
-    assert params_shown(at)[0] == expected(PRESETS["resnet18"])  # last valid net still shown
+    assert params_shown(at)[0] == expected(PRESETS["resnet20"])  # last valid net still shown
 
     widget(at, "w_layers").input("1,1").run()  # a valid change clears the error
     assert not at.error
-    widget(at, "w_image_size").set_value(4).run()  # total stride is 8
+    widget(at, "w_image_size").set_value(1).run()  # total stride is 2
     assert not at.exception
     assert any("too small" in e.value for e in at.error)
 
     widget(at, "w_image_size").set_value(64).run()
     assert not at.error
-    assert params_shown(at)[0] == expected(NetSpec(layers=(1, 1), image_size=64))
+    assert params_shown(at)[0] == expected(PRESETS["resnet20"].replace(layers=(1, 1),
+                                                                        image_size=64))
 
 
 def test_url_restores_the_same_network():
@@ -96,4 +106,15 @@ def test_garbage_url_shows_error_and_default(query):
     at = fresh_app(query)
     assert not at.exception
     assert at.error and "not valid" in at.error[0].value
-    assert params_shown(at)[0] == expected(PRESETS["resnet18"])
+    assert params_shown(at)[0] == expected(PRESETS["resnet20"])
+
+
+def test_the_bare_address_opens_resnet20_and_a_resnet18_link_opens_resnet18():
+    at = fresh_app()
+    assert widget(at, "w_preset").value == "resnet20"
+    widget(at, "w_preset").select("resnet18").run()
+    link = {key: at.query_params[key] for key in at.query_params}
+    assert link == {"layers": "2,2,2,2"}  # NetSpec() spelled out, not an empty query
+    again = fresh_app(link)
+    assert widget(again, "w_preset").value == "resnet18"
+    assert params_shown(again)[0] == expected(PRESETS["resnet18"])

@@ -10,13 +10,14 @@ from explorer.units import times
 from streamlit.testing.v1 import AppTest
 
 from apptest_util import APP, TIMEOUT, fresh_app, widget
+from pages.widgets.state import url_query
 
 TINY = NetSpec(layers=(1, 1, 1), base_width=8, stem="cifar", shortcut="A", num_classes=10,
                image_size=16)
 
 
 def open_page(page: str, spec: NetSpec = TINY):
-    at = fresh_app(spec.to_query())
+    at = fresh_app(url_query(spec))
     at.switch_page(f"pages/views/{page}.py").run()
     assert not at.exception, at.exception
     return at

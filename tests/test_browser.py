@@ -42,8 +42,9 @@ def page(browser):
 
 def test_architecture_preset_and_skip_toggle(page):
     expect(page.get_by_role("heading", name="Architecture")).to_be_visible()
-    expect(metric_value(page, "Parameters")).to_have_text("11.69 M")
-    screenshot(page, "architecture-resnet18")
+    expect(metric_value(page, "Parameters")).to_have_text(
+        format_count(stage_table(PRESETS["resnet20"]).total_params))  # the default preset
+    screenshot(page, "architecture-resnet20")
 
     select_option(page, "Preset", "resnet50")
     expect(metric_value(page, "Parameters")).to_have_text(

@@ -32,7 +32,7 @@ from browser_util import launch_browser, running_app, select_option, wait_idle
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = NetSpec(layers=(1, 1), base_width=8, stem="cifar", num_classes=10, image_size=32)
-RESNET18 = format_count(stage_table(PRESETS["resnet18"]).total_params)
+DEFAULT_NET = format_count(stage_table(PRESETS["resnet20"]).total_params)  # the sidebar's default
 ERROR = "[data-testid='stAlertContentError']"
 # The browser tests' server gets a small memory budget: a batch of 8 of FLOW_SPEC fits, 24 not.
 FLOW_SPEC = SPEC.replace(image_size=16)
@@ -359,11 +359,11 @@ def test_hostile_url_shows_an_error_and_the_next_change_works(case):
     at = fresh_app(query)
     assert not at.exception
     assert at.error and "not valid" in at.error[0].value and words in at.error[0].value
-    assert metric_values(at, "Parameters")[0] == RESNET18
+    assert metric_values(at, "Parameters")[0] == DEFAULT_NET
     widget(at, "w_skip").set_value(False).run()  # the next interaction works and clears it
     assert not at.exception and not at.error
     assert metric_values(at, "Parameters")[0] == format_count(
-        stage_table(PRESETS["resnet18"].replace(skip=False)).total_params)
+        stage_table(PRESETS["resnet20"].replace(skip=False)).total_params)
 
 
 def test_a_5000_digit_url_value_gives_a_short_error():
@@ -371,14 +371,14 @@ def test_a_5000_digit_url_value_gives_a_short_error():
     assert not at.exception
     assert at.error and "not valid" in at.error[0].value
     assert len(at.error[0].value) < 400
-    assert metric_values(at, "Parameters")[0] == RESNET18
+    assert metric_values(at, "Parameters")[0] == DEFAULT_NET
 
 
 def test_unknown_url_parameters_and_presets_are_ignored():
     at = fresh_app({"preset": "resnet9000", "x" * 3000: "y", "cam_weights": "../../etc"})
     assert not at.exception and not at.error
-    assert metric_values(at, "Parameters")[0] == RESNET18
-    assert widget(at, "w_preset").value == "resnet18"
+    assert metric_values(at, "Parameters")[0] == DEFAULT_NET
+    assert widget(at, "w_preset").value == "resnet20"
 
 
 def test_legal_but_enormous_network_is_described_not_built():
@@ -394,7 +394,7 @@ def test_legal_but_enormous_network_is_described_not_built():
 
 SIDEBAR = {
     "depth 10^4": ("w_layers", "10000", "between 0 and 64"),
-    "width 10^5": ("w_widths", "100000,1,1,1", "'Widths' (stage 1)"),
+    "width 10^5": ("w_widths", "100000,1,1", "'Widths' (stage 1)"),
     "7 stages": ("w_layers", "1,1,1,1,1,1,1", "1 to 6 stages"),
     "negative blocks": ("w_layers", "-1,2", "between 0 and 64"),
     "all zero": ("w_layers", "0,0", "at least one block"),
@@ -414,11 +414,11 @@ def test_hostile_sidebar_value_shows_an_error_and_keeps_the_last_network(case):
     (box.input(value) if isinstance(value, str) else box.set_value(value)).run()
     assert not at.exception
     assert at.error and words in at.error[0].value and len(at.error[0].value) < 400
-    assert metric_values(at, "Parameters")[0] == RESNET18  # the last valid network
-    widget(at, "w_preset").select("resnet20").run()
+    assert metric_values(at, "Parameters")[0] == DEFAULT_NET  # the last valid network
+    widget(at, "w_preset").select("resnet18").run()  # the next change works and clears it
     assert not at.exception and not at.error
     assert metric_values(at, "Parameters")[0] == format_count(
-        stage_table(PRESETS["resnet20"]).total_params)
+        stage_table(PRESETS["resnet18"]).total_params)
 
 
 SWEEPS = {

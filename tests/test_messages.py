@@ -52,7 +52,7 @@ def test_out_of_range_sidebar_number_is_refused_next_to_the_field_in_words():
     (error,) = at.sidebar.error
     assert error.value.startswith("'Base width' must be between 1 and 8,192, got 9,000.")
     assert widget(at, "w_base_width").value == 9000  # nothing the user typed is lost
-    assert metric_values(at, "Parameters")[0] == "11.69 M"  # still the last valid network
+    assert metric_values(at, "Parameters")[0] == "269.72 k"  # still the last valid network (ResNet-20)
     widget(at, "w_base_width").set_value(32).run()
     assert not at.sidebar.error
 

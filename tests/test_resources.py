@@ -20,6 +20,7 @@ from explorer.units import format_bytes
 from pages.widgets import state, weights_picker
 
 from apptest_util import fresh_app, widget
+from pages.widgets.state import url_query
 
 ENV = "RESNET_EXPLORER_BUDGET_GB"
 CPU = torch.device("cpu")
@@ -116,7 +117,7 @@ def test_many_threads_never_exceed_gpu_slots():
 
 # ---- every page refuses with the numbers ----------------------------------------------------
 def open_page(page: str, spec: NetSpec = TINY):
-    at = fresh_app(spec.to_query())
+    at = fresh_app(url_query(spec))
     if page != "architecture":
         at.switch_page(f"pages/views/{page}.py").run()
     return at

@@ -9,7 +9,7 @@ from explorer import PRESETS
 
 
 def test_an_imagenet_stem_on_32_px_images_gets_a_measured_hint_and_a_switch():
-    at = fresh_app()
+    at = fresh_app({"layers": "2,2,2,2"})  # ResNet-18
     at.switch_page("pages/views/training.py").run()
     assert at.session_state["spec"] == PRESETS["resnet18"]
     assert any("ImageNet stem shrinks 32-px images to 8 px" in i.value for i in at.info)

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from explorer.analysis.receptive_field import windows as receptive_windows
+from explorer.nets.blocks import ResidualBlock
 from explorer.nets.model import ResNet
 from explorer.nets.spec import NetSpec
 
@@ -129,10 +130,7 @@ def meta_model(spec: NetSpec) -> ResNet:
 def _trace(spec: NetSpec) -> tuple[_Leaf, ...]:
     """Run one meta forward at batch 1 and record every leaf module's output and cost."""
     model = meta_model(spec).eval()  # train-mode BatchNorm refuses a 1x1 map at batch 1
-    for module in model.modules():
-        if isinstance(module, nn.BatchNorm2d):
-            # BatchNorm keeps the shape; its meta kernel is a slow Python decomposition.
-            module.forward = _shape_only
+    _skip_python_kernels(model)
     leaves: list[_Leaf] = []
 
     def hook(name: str):
@@ -158,8 +156,45 @@ def _trace(spec: NetSpec) -> tuple[_Leaf, ...]:
     return tuple(leaves)
 
 
+def _skip_python_kernels(model: ResNet) -> None:
+    """Give the meta model's shape-keeping steps plain shape rules.
+
+    Their meta kernels are Python decompositions: slow, and the first one a process runs imports
+    torch._dynamo and sympy (1.6 s of a cold start, measured). Shapes, parameters and the leaves
+    whose outputs are counted stay exactly what the real forward gives (tests/test_tables.py
+    compares them with torchvision).
+    """
+    for module in model.modules():
+        if isinstance(module, (nn.BatchNorm2d, nn.ReLU)):
+            module.forward = _shape_only
+        elif isinstance(module, nn.AdaptiveAvgPool2d):
+            module.forward = functools.partial(_pooled, module.output_size)
+        elif isinstance(module, nn.Linear):
+            module.forward = functools.partial(_linear, module.out_features)
+        elif isinstance(module, ResidualBlock):
+            module.forward = functools.partial(_block_without_add, module)
+
+
 def _shape_only(x: torch.Tensor) -> torch.Tensor:
     return x.new_empty(x.shape)
+
+
+def _pooled(size, x: torch.Tensor) -> torch.Tensor:
+    h, w = (size, size) if isinstance(size, int) else size
+    return x.new_empty(*x.shape[:2], h or x.shape[2], w or x.shape[3])
+
+
+def _linear(features: int, x: torch.Tensor) -> torch.Tensor:
+    return x.new_empty(*x.shape[:-1], features)
+
+
+def _block_without_add(block: ResidualBlock, x: torch.Tensor) -> torch.Tensor:
+    """``ResidualBlock.forward`` with ``branch + shortcut`` replaced by the branch's shape (equal,
+    or the real forward fails); the shortcut still runs so that its layers are counted."""
+    out = block.branch(x)
+    if block.skip and block.downsample is not None:
+        block.downsample(x)
+    return block.relu(out)
 
 
 def _mult_adds(module: nn.Module, output_shape: torch.Size) -> int:

@@ -6,6 +6,7 @@ The spec lives under a plain (non-widget) session key so it survives page switch
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -16,8 +17,9 @@ from explorer import PRESETS, NetSpec, build
 from explorer.budget import check_fits
 from explorer.devices import resolve_device
 
-DEFAULT_PRESET = "resnet18"
+DEFAULT_PRESET = "resnet20"  # the paper's CIFAR net: learns the default training run in minutes
 MAX_SEED = 2**31 - 1
+SPEC_FIELDS = frozenset(f.name for f in dataclasses.fields(NetSpec))
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,8 @@ def init_from_url() -> None:
     st.session_state.spec_error = None
     params = st.query_params.to_dict()
     try:
-        st.session_state.spec = NetSpec.from_query(params)
+        if url_names_a_network(params):
+            st.session_state.spec = NetSpec.from_query(params)
         st.session_state.seed = parse_seed(params.get("seed", "0"))
     except ValueError as exc:
         st.session_state.spec_error = f"The link's network is not valid: {exc} Showing {DEFAULT_PRESET}."
@@ -71,8 +74,20 @@ def current() -> Choice:
     return Choice(spec, st.session_state.seed, device, matching_preset(spec))
 
 
+def url_names_a_network(params: dict[str, str]) -> bool:
+    """A link names its network by the fields that differ from ``NetSpec()`` (ResNet-18); a
+    link naming none (the bare address) opens the default preset."""
+    return any(name in params for name in SPEC_FIELDS)
+
+
+def url_query(spec: NetSpec) -> dict[str, str]:
+    """The spec as ``NetSpec.to_query`` writes it, never empty: ResNet-18, which equals
+    ``NetSpec()``, is spelled out so that its link does not open the default preset."""
+    return spec.to_query() or {"layers": ",".join(map(str, spec.layers))}
+
+
 def sync_url(choice: Choice) -> None:
-    wanted = {**choice.spec.to_query(), "seed": str(choice.seed)}
+    wanted = {**url_query(choice.spec), "seed": str(choice.seed)}
     if choice.seed == 0:
         wanted.pop("seed")
     if st.query_params.to_dict() != wanted:

@@ -1,4 +1,4 @@
-"""Refuse work that would not fit the device, before anything is allocated; queue GPU work.
+"""Refuse work that would not fit the device, before anything is allocated; queue heavy work.
 
 The budget is a fraction of what is free right now (GPU memory, or the machine's available RAM),
 or a fixed number of GiB from the ``RESNET_EXPLORER_BUDGET_GB`` environment variable.
@@ -6,6 +6,7 @@ or a fixed number of GiB from the ``RESNET_EXPLORER_BUDGET_GB`` environment vari
 
 from __future__ import annotations
 
+import collections
 import math
 import os
 import threading
@@ -66,33 +67,82 @@ def check_fits(spec: NetSpec, batch_size: int, device: torch.device, training: b
         )
 
 
-def _slots(text: str | None) -> int:
+def _slots(name: str, default: int) -> int:
+    text = os.environ.get(name)
     try:
-        slots = int(text) if text else 2
+        slots = int(text) if text else default
     except ValueError:
         slots = 0
     if slots < 1:
-        raise ValueError(f"RESNET_EXPLORER_GPU_SLOTS must be a whole number ≥ 1, got {text!r}.")
+        raise ValueError(f"{name} must be a whole number ≥ 1, got {text!r}.")
     return slots
+
+
+class FairSlots:
+    """A counting semaphore that serves its waiters in arrival order (first come, first served).
+
+    A released slot is handed straight to the oldest waiter, so a newcomer can never overtake
+    the sessions already queued (``threading.Semaphore`` lets it).
+    """
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._free = slots
+        self._lock = threading.Lock()
+        self._waiters: collections.deque[threading.Event] = collections.deque()
+
+    def acquire(self, blocking: bool = True) -> bool:
+        with self._lock:
+            if self._free and not self._waiters:
+                self._free -= 1
+                return True
+            if not blocking:
+                return False
+            turn = threading.Event()
+            self._waiters.append(turn)
+        turn.wait()
+        return True
+
+    def release(self) -> None:
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().set()  # the slot passes on without being free
+            else:
+                self._free += 1
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
 
 
 # Heavy GPU jobs (training, gradient flow, the analyses) running at once across all sessions;
 # the rest wait their turn. Two by default: one long training never blocks everyone else.
-GPU_SLOTS = _slots(os.environ.get("RESNET_EXPLORER_GPU_SLOTS"))
-_gpu_gate = threading.BoundedSemaphore(GPU_SLOTS)
+GPU_SLOTS = _slots("RESNET_EXPLORER_GPU_SLOTS", 2)
+# On the CPU, heavy analyses take turns too: sixteen of them at once, each with torch's own
+# threads, thrash the cores (bench/CLASSROOM.md); one after another each runs at full speed.
+CPU_SLOTS = _slots("RESNET_EXPLORER_CPU_SLOTS",
+                   max(1, (os.cpu_count() or 1) // torch.get_num_threads()))
+_gpu_gate = FairSlots(GPU_SLOTS)
+_cpu_gate = FairSlots(CPU_SLOTS)
 
 
 class gate:
-    """Hold one of the few GPU slots for the duration of a heavy job (no-op on the CPU)."""
+    """Hold a compute slot for the duration of a heavy job, first come first served.
 
-    def __init__(self, device: str | torch.device) -> None:
-        self.on_gpu = torch.device(device).type == "cuda"
+    On a GPU one of ``GPU_SLOTS``; on the CPU one of ``CPU_SLOTS`` unless ``cpu=False`` (a
+    training run, which would hold a CPU slot for minutes: trainings share the cores instead).
+    Short page reruns take no slot, so they never queue behind an analysis.
+    """
+
+    def __init__(self, device: str | torch.device, *, cpu: bool = True) -> None:
+        on_gpu = torch.device(device).type == "cuda"
+        self.slots = _gpu_gate if on_gpu else (_cpu_gate if cpu else None)
 
     def __enter__(self) -> "gate":
-        if self.on_gpu:
-            _gpu_gate.acquire()
+        if self.slots is not None:
+            self.slots.acquire()
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.on_gpu:
-            _gpu_gate.release()
+        if self.slots is not None:
+            self.slots.release()

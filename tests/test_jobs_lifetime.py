@@ -63,8 +63,8 @@ def test_the_gpu_slot_is_taken_only_once_the_data_is_ready(monkeypatch):
     order = []
 
     class Gate:
-        def __init__(self, device):
-            pass
+        def __init__(self, device, *, cpu=True):
+            assert cpu is False  # a training never holds one of the CPU's analysis slots
 
         def __enter__(self):
             order.append("slot taken")

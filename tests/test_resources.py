@@ -3,7 +3,9 @@ error becomes advice (and the next run works), and the GPU gate bounds concurren
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 
 import pytest
 import torch
@@ -14,7 +16,7 @@ import explorer.analysis.gradcam
 import explorer.training.jobs
 from explorer import PRESETS, NetSpec, estimate
 from explorer.training.config import TrainConfig
-from explorer.budget import GPU_SLOTS, GiB, budget_bytes, check_fits, gate
+from explorer.budget import CPU_SLOTS, GPU_SLOTS, FairSlots, GiB, budget_bytes, check_fits, gate
 from explorer.analysis.sweep import sweep_spec
 from explorer.units import format_bytes
 from pages.widgets import state, weights_picker
@@ -79,7 +81,7 @@ def test_gate_has_gpu_slots_and_frees_a_slot_when_the_job_fails():
         holder.__enter__()
     try:
         assert not budget._gpu_gate.acquire(blocking=False)  # all GPU_SLOTS are taken
-        with gate("cpu"):  # the CPU never queues
+        with gate("cpu"):  # the CPU's slots are others
             pass
     finally:
         for holder in holders:
@@ -91,6 +93,43 @@ def test_gate_has_gpu_slots_and_frees_a_slot_when_the_job_fails():
     for _ in range(sum(acquired)):
         budget._gpu_gate.release()
     assert all(acquired)  # every slot came back
+
+
+def test_cpu_slots_are_the_cores_over_torchs_threads_and_a_training_takes_none():
+    assert CPU_SLOTS == max(1, (os.cpu_count() or 1) // torch.get_num_threads())
+    taken = [budget._cpu_gate.acquire(blocking=False) for _ in range(CPU_SLOTS)]
+    try:
+        assert all(taken) and not budget._cpu_gate.acquire(blocking=False)
+        with gate("cpu", cpu=False):  # passes while every CPU slot is held
+            pass
+    finally:
+        for _ in range(CPU_SLOTS):
+            budget._cpu_gate.release()
+    assert budget._cpu_gate.acquire(blocking=False)  # every slot came back
+    budget._cpu_gate.release()
+
+
+def test_waiters_get_the_slot_in_the_order_they_came():
+    slots, order, lock = FairSlots(1), [], threading.Lock()
+    slots.acquire()
+
+    def job(n):
+        slots.acquire()
+        with lock:
+            order.append(n)
+        slots.release()
+
+    threads = []
+    for n in range(8):
+        threads.append(threading.Thread(target=job, args=(n,)))
+        threads[-1].start()
+        while slots.waiting < n + 1:  # queued before the next one arrives
+            time.sleep(0.001)
+    slots.release()
+    for t in threads:
+        t.join(10)
+    assert order == list(range(8))
+    assert slots.acquire(blocking=False)  # and the slot is free again
 
 
 def test_many_threads_never_exceed_gpu_slots():

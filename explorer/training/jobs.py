@@ -162,7 +162,7 @@ class TrainingJob:
                 self.phase = "loading data"
                 train_set, val_set = self.make_data(spec)
                 self.phase = "waiting for the GPU"
-                with gate(self.device):
+                with gate(self.device, cpu=False):
                     self.phase = "training"
                     self.results[label] = train(
                         spec, train_set, self.config, val_dataset=val_set, device=self.device,

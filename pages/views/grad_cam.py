@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image, ImageDraw
 
-from explorer.budget import check_fits
+from explorer.budget import check_fits, gate
 from explorer.analysis.gradcam import (attribute, cam_layers, cam_overlay, colormap, grad_cam,
                                        grad_cam_grid)
 from explorer.io.images import fit_image, preprocess
@@ -77,6 +77,10 @@ def big(image: Image.Image) -> Image.Image:
     return image.resize((SHOWN, SHOWN), Image.NEAREST if image.width < SHOWN else Image.BILINEAR)
 
 
+def small(image: Image.Image) -> Image.Image:
+    return image.resize((128, 128))
+
+
 def domain_warning(picked: list) -> str | None:
     """Say so when the weights' classes cannot describe the images (rules, not guesses)."""
     dataset = getattr(weights, "dataset", None)
@@ -143,14 +147,25 @@ with guard.user_errors("Grad-CAM"):
     def show(model, name: str, picked, seen: Image.Image, x) -> None:
         image_id = shared.digest(x)
 
-        def once(what: tuple, compute):
-            """Computed once for every session showing these weights and this image."""
+        def once(what: tuple, compute, heavy: bool = True):
+            """Computed once for every session showing these weights and this image; a heavy
+            computation waits for a compute slot (explorer.budget.gate)."""
+            def run():
+                if not heavy:
+                    return compute()
+                with gate(choice.device):
+                    return compute()
             key = None if weights.key is None else (*weights.key, name, image_id, *what)
-            return shared.computed_once(key, compute)
+            return shared.computed_once(key, run)
+
+        def picture(what: tuple, heatmap, resize) -> bytes:
+            """The map over the image as PNG bytes: encoded once, not once per visitor."""
+            return once(("png", *what, alpha),
+                        lambda: png(resize(cam_overlay(seen, heatmap, alpha))), heavy=False)
 
         result = once(("cam", layer, target), lambda: grad_cam(model, x, layer, target))
         class_name = weights.classes[result.target]
-        overlay = big(cam_overlay(seen, result.heatmap, alpha))
+        overlay = picture(("cam", layer, target), result.heatmap, big)
         st.image(overlay, caption=f"{name}: {layer}, class “{class_name}”")
         st.dataframe(
             {"class": [weights.classes[c] for c in result.top_classes],
@@ -158,20 +173,20 @@ with guard.user_errors("Grad-CAM"):
             hide_index=True, width="stretch")
         file = downloads.file_name("gradcam", picked.caption.strip("`"), layer, class_name,
                                    net_name, name.replace(" ", "-"), ext="png")
-        st.download_button("Overlay (.png)", png(overlay), file, "image/png",
+        st.download_button("Overlay (.png)", overlay, file, "image/png",
                            key=f"dl-{name}-{picked.caption}")
         if show_grid:
             panels = once(("grid", tuple(stages), result.target),
                           lambda: grad_cam_grid(model, x, stages, result.target))
             for col, panel in zip(st.columns(len(panels)), panels):
-                col.image(cam_overlay(seen, panel.heatmap, alpha).resize((128, 128)),
+                col.image(picture(("grid", panel.layer, result.target), panel.heatmap, small),
                           caption=panel.layer)
         window = max(4, spec.image_size // 8)
         for col, method in zip(st.columns(max(len(others), 1)), others):
             with st.spinner(f"{OTHER_METHODS[method]}…"):
                 other = once((method, result.target, window), lambda: attribute(
                     model, x, method, result.target, window=window, stride=max(2, window // 2)))
-            col.image(cam_overlay(seen, other.heatmap, alpha).resize((128, 128)),
+            col.image(picture((method, result.target, window), other.heatmap, small),
                       caption=OTHER_METHODS[method])
 
     for picked in images:

@@ -137,12 +137,23 @@ class gate:
     def __init__(self, device: str | torch.device, *, cpu: bool = True) -> None:
         on_gpu = torch.device(device).type == "cuda"
         self.slots = _gpu_gate if on_gpu else (_cpu_gate if cpu else None)
+        self.taken = False
 
     def __enter__(self) -> "gate":
-        if self.slots is not None:
+        # A thread that already holds a slot of this kind keeps using it: a heavy job calling
+        # another one must not wait for itself (with one CPU slot that would never end).
+        held = _held.__dict__.setdefault("slots", set())
+        if self.slots is not None and self.slots not in held:
             self.slots.acquire()
+            held.add(self.slots)
+            self.taken = True
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.slots is not None:
+        if self.taken:
+            _held.slots.discard(self.slots)
             self.slots.release()
+            self.taken = False
+
+
+_held = threading.local()

@@ -76,16 +76,14 @@ def test_a_broken_budget_setting_is_a_clear_error(monkeypatch, text):
 
 # ---- the GPU gate ---------------------------------------------------------------------------
 def test_gate_has_gpu_slots_and_frees_a_slot_when_the_job_fails():
-    holders = [gate(torch.device("cuda:0")) for _ in range(GPU_SLOTS)]
-    for holder in holders:
-        holder.__enter__()
+    taken = [budget._gpu_gate.acquire(blocking=False) for _ in range(GPU_SLOTS)]
     try:
-        assert not budget._gpu_gate.acquire(blocking=False)  # all GPU_SLOTS are taken
+        assert all(taken) and not budget._gpu_gate.acquire(blocking=False)  # all are taken
         with gate("cpu"):  # the CPU's slots are others
             pass
     finally:
-        for holder in holders:
-            holder.__exit__(None, None, None)
+        for _ in range(GPU_SLOTS):
+            budget._gpu_gate.release()
     with pytest.raises(RuntimeError):
         with gate("cuda"):
             raise RuntimeError("the job failed")

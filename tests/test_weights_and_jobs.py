@@ -69,10 +69,14 @@ def test_job_stops_between_runs_and_reports_errors():
     assert failing.error == "ValueError: no such dataset" and not failing.running
 
 
-def test_gpu_gate_is_a_no_op_on_cpu_and_bounds_gpu_holders(monkeypatch):
+def test_gates_nest_without_waiting_for_themselves_and_bound_gpu_holders(monkeypatch):
     import explorer.budget as budget
 
-    with gate("cpu"), gate("cpu"), gate("cpu"):  # never blocks on the CPU
+    with gate("cpu"), gate("cpu"), gate("cpu"):  # one thread, one CPU slot: no deadlock
+        pass
+    assert budget._cpu_gate.acquire(blocking=False)  # and the slot came back
+    budget._cpu_gate.release()
+    with gate("cpu", cpu=False):  # a training's gate on the CPU takes nothing
         pass
     slots = threading.BoundedSemaphore(2)
     monkeypatch.setattr(budget, "_gpu_gate", slots)

@@ -54,6 +54,9 @@ from explorer.units import format_count  # noqa: E402
 from browser_util import CHROMIUM, CHROMIUM_FLAGS, running_app  # noqa: E402
 
 SESSION_TTL_S = 2  # how long Streamlit keeps a disconnected session (default 120 s)
+# After the TTL the server drops the sessions and collects what they held (pages/widgets/memory.py);
+# on a loaded machine that takes a few seconds more.
+SETTLE_S = SESSION_TTL_S + 10
 ACTIONS = ("open", "skip toggle", "gradient flow", "grad-cam")
 LAYOUTS = [(1, 1), (1, 2), (2, 1), (2, 2), (1, 1, 1), (1, 2, 1), (2, 1, 1), (1, 1, 2)]
 STATUS = "[data-testid='stStatusWidget']"
@@ -282,7 +285,7 @@ async def one_round(browser, url: str, pid: int, wants: list[Expected],
     await probe.goto(f"{url}/?{urlencode(PROBE.to_query())}")
     await settle(probe)
     await probe.close()
-    result.rss_after_mb = await settled_rss(pid, SESSION_TTL_S + 1)
+    result.rss_after_mb = await settled_rss(pid, SETTLE_S)
     return result
 
 
@@ -305,7 +308,7 @@ async def drive(url: str, pid: int, wants: list[Expected], warm_up: Expected,
         await context.close()
         if warm.failures:
             raise RuntimeError(f"the warm-up visitor failed: {warm.failures}")
-        baseline = await settled_rss(pid, SESSION_TTL_S + 1)
+        baseline = await settled_rss(pid, SETTLE_S)
         sampler = RssSampler(pid)
         sampler.start()
         results = [await one_round(browser, url, pid, wants, tabs_per_context)

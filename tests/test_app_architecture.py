@@ -26,7 +26,7 @@ def test_default_page_shows_the_papers_resnet20(app):
     assert params_shown(app)[0] == expected(PRESETS["resnet20"]) == "269.72 k"
     # Option A shortcuts have no weights: the plain twin has exactly as many.
     assert params_shown(app)[1] == expected(PRESETS["resnet20"].replace(skip=False))
-    assert any("He et al. 2015, Table 6): 270,000 parameters" in info.value for info in app.info)
+    assert any("He et al. 2015, Table 6): 0.27 M parameters" in info.value for info in app.info)
 
 
 def test_resnet18_shows_torchvisions_reference():

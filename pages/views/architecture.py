@@ -65,7 +65,7 @@ if twin_spec is not None:
 reference = reference_for(choice.preset) if choice.preset else None
 if reference is not None:
     ours = table.total_params if spec.skip else None
-    line = f"Reference for **{choice.preset}** ({reference.source}): {reference.params:,.0f} parameters"
+    line = f"Reference for **{choice.preset}** ({reference.source}): {reference.params_text()} parameters"
     if reference.giga_mult_adds:
         line += f", {reference.giga_mult_adds} G mult-adds at 224 px"
     line += f". Ours: {table.total_params:,} parameters"

@@ -27,6 +27,7 @@ from explorer.training.cost import run_cost
 from explorer.training.train import ProgressEvent, TrainResult, train
 
 ORPHAN_GRACE_S = 60.0
+THREAD_NAME = "training-job"  # the server's memory watcher counts these (pages/widgets/memory.py)
 ALIVE_POLL_S = 2.0
 MAX_EVENTS = 20_000
 
@@ -97,7 +98,7 @@ class TrainingJob:
 
     def start(self) -> "TrainingJob":
         self.started = time.time()
-        self._thread = threading.Thread(target=self._work, daemon=True, name="training-job")
+        self._thread = threading.Thread(target=self._work, daemon=True, name=THREAD_NAME)
         self._thread.start()
         return self
 

@@ -4,7 +4,8 @@ Streamlit's full ``gc.collect()`` after every script run is off (``.streamlit/co
 ``postScriptGC``): it made sixteen students at once 1.5 × slower even with the imports frozen
 (bench/CLASSROOM.md). Without it, what a closed tab held in reference cycles waits for a
 generation-2 collection that an idle server never triggers (tests/test_load.py saw 549 MB of
-four visitors' models stay after they left). So a watcher collects once whenever sessions end.
+four visitors' models stay after they left). So a watcher collects once whenever a session or a
+training thread ends.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import threading
 from typing import Callable
 
 from streamlit.runtime import Runtime, exists
+
+from explorer.training.jobs import THREAD_NAME
 
 POLL_S = 1.0
 
@@ -46,11 +49,15 @@ def _session_counter() -> Callable[[], int] | None:
     return getattr(manager, "num_sessions", None)
 
 
-def _collect_when_sessions_end(count: Callable[[], int]) -> None:
-    before = count()
+def _collect_when_sessions_end(sessions: Callable[[], int]) -> None:
+    def holders() -> int:
+        # A training of a session that is already gone keeps its models until its thread ends.
+        return sessions() + sum(t.name == THREAD_NAME for t in threading.enumerate())
+
+    before = holders()
     while True:
         threading.Event().wait(POLL_S)
-        now = count()
+        now = holders()
         if now < before:
             gc.collect()
         before = now

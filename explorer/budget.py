@@ -10,6 +10,7 @@ import collections
 import math
 import os
 import threading
+from typing import Callable
 
 import torch
 
@@ -91,7 +92,10 @@ class FairSlots:
         self._lock = threading.Lock()
         self._waiters: collections.deque[threading.Event] = collections.deque()
 
-    def acquire(self, blocking: bool = True) -> bool:
+    def acquire(self, blocking: bool = True,
+                give_up: Callable[[], bool] | None = None, poll_s: float = 0.5) -> bool:
+        """Take a slot; False when not ``blocking`` and none is free, or once ``give_up()``
+        answers True while waiting (asked every ``poll_s`` seconds)."""
         with self._lock:
             if self._free and not self._waiters:
                 self._free -= 1
@@ -100,8 +104,17 @@ class FairSlots:
                 return False
             turn = threading.Event()
             self._waiters.append(turn)
-        turn.wait()
-        return True
+        while True:
+            handed = turn.wait(poll_s if give_up else None)
+            if give_up is not None and give_up():
+                with self._lock:
+                    if not turn.is_set():
+                        self._waiters.remove(turn)
+                        return False
+                self.release()  # handed over as it gave up: pass it on
+                return False
+            if handed:
+                return True
 
     def release(self) -> None:
         with self._lock:
@@ -122,8 +135,34 @@ GPU_SLOTS = _slots("RESNET_EXPLORER_GPU_SLOTS", 2)
 # threads, thrash the cores (bench/CLASSROOM.md); one after another each runs at full speed.
 CPU_SLOTS = _slots("RESNET_EXPLORER_CPU_SLOTS",
                    max(1, (os.cpu_count() or 1) // torch.get_num_threads()))
+# Trainings on the CPU at once, across all sessions; the others queue. A queued training whose
+# session has gone ends at once instead of slowing every other one down (bench/CLASSROOM.md).
+TRAINING_SLOTS = _slots("RESNET_EXPLORER_TRAINING_SLOTS", 4)
 _gpu_gate = FairSlots(GPU_SLOTS)
 _cpu_gate = FairSlots(CPU_SLOTS)
+_training_gate = FairSlots(TRAINING_SLOTS)
+
+
+class training_slot:
+    """What a training run holds while it trains: a GPU slot on CUDA, a training slot on the CPU.
+
+    ``with training_slot(device, give_up) as taken``: ``taken`` is False when ``give_up()``
+    answered True while the run waited (a stopped or orphaned job); nothing is held then.
+    """
+
+    def __init__(self, device: str | torch.device, give_up: Callable[[], bool]) -> None:
+        self.slots = _gpu_gate if torch.device(device).type == "cuda" else _training_gate
+        self.give_up = give_up
+        self.taken = False
+
+    def __enter__(self) -> bool:
+        self.taken = self.slots.acquire(give_up=self.give_up)
+        return self.taken
+
+    def __exit__(self, *exc) -> None:
+        if self.taken:
+            self.slots.release()
+            self.taken = False
 
 
 class gate:

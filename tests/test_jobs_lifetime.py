@@ -63,11 +63,12 @@ def test_the_gpu_slot_is_taken_only_once_the_data_is_ready(monkeypatch):
     order = []
 
     class Gate:
-        def __init__(self, device, *, cpu=True):
-            assert cpu is False  # a training never holds one of the CPU's analysis slots
+        def __init__(self, device, give_up):
+            pass
 
         def __enter__(self):
             order.append("slot taken")
+            return True
 
         def __exit__(self, *exc):
             order.append("slot freed")
@@ -78,7 +79,7 @@ def test_the_gpu_slot_is_taken_only_once_the_data_is_ready(monkeypatch):
         order.append("data ready")
         return make_data(spec)
 
-    monkeypatch.setattr(jobs, "gate", Gate)
+    monkeypatch.setattr(jobs, "training_slot", Gate)
     job = TrainingJob({"a": TINY}, TrainConfig(epochs=1, batch_size=32, train_size=64),
                       slow_data, "cpu").start()
     job.wait(600)
@@ -118,3 +119,69 @@ def test_eta_weights_runs_by_their_cost():
     assert fraction == pytest.approx(costs["small"] / (costs["small"] + costs["deep"]))
     assert fraction < 0.5  # the deep run costs more: done with one of two runs is not half
     assert eta == pytest.approx(10 * (1 - fraction) / fraction, rel=0.05)
+
+
+def test_trainings_queue_for_a_slot_and_a_queued_job_that_is_stopped_ends_at_once(monkeypatch):
+    import explorer.budget as budget
+
+    monkeypatch.setattr(budget, "_training_gate", budget.FairSlots(1))
+    config = TrainConfig(epochs=50, batch_size=8, train_size=64)
+    first = TrainingJob({"a": TINY}, config, make_data, "cpu").start()
+    deadline = time.time() + 60
+    while first.phase != "training" and time.time() < deadline:
+        time.sleep(0.05)
+    queued = TrainingJob({"a": TINY}, config, make_data, "cpu").start()
+    while queued.phase != "waiting for a free training slot" and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    assert queued.running and queued.events.last() is None  # not one step while it waits
+    queued.stop()
+    queued.wait(5)
+    assert not queued.running and queued.results == {}  # ended without taking the slot
+    assert first.running  # the one training goes on
+    first.stop()
+    first.wait(60)
+    assert budget._training_gate.acquire(blocking=False)  # the slot is free again
+
+
+def test_an_orphaned_queued_job_ends_within_the_grace(monkeypatch):
+    import explorer.budget as budget
+
+    slots = budget.FairSlots(1)
+    monkeypatch.setattr(budget, "_training_gate", slots)
+    monkeypatch.setattr(jobs, "ORPHAN_GRACE_S", 0.5)
+    monkeypatch.setattr(jobs, "ALIVE_POLL_S", 0.1)
+    assert slots.acquire()  # somebody else's training holds the only slot
+    job = TrainingJob({"a": TINY}, TrainConfig(epochs=1, batch_size=8, train_size=64), make_data,
+                      "cpu", alive=lambda: False).start()
+    job.wait(10)
+    assert not job.running and job.orphaned and job.results == {}
+    assert slots.waiting == 0
+    slots.release()
+
+
+def test_a_waiter_that_gives_up_just_as_the_slot_arrives_passes_it_on():
+    from explorer.budget import FairSlots
+
+    slots = FairSlots(1)
+    assert slots.acquire()
+    quit_now, results = threading.Event(), []
+
+    def waiter(give_up):
+        results.append(slots.acquire(give_up=give_up, poll_s=0.01))
+
+    first = threading.Thread(target=waiter, args=(quit_now.is_set,))
+    second = threading.Thread(target=waiter, args=(lambda: False,))
+    first.start()
+    while slots.waiting < 1:
+        time.sleep(0.001)
+    second.start()
+    while slots.waiting < 2:
+        time.sleep(0.001)
+    quit_now.set()
+    slots.release()  # handed to the first waiter, which gives up: the second must get it
+    first.join(5)
+    second.join(5)
+    assert sorted(results) == [False, True]
+    slots.release()
+    assert slots.acquire(blocking=False)

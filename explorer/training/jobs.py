@@ -7,8 +7,9 @@ events the UI polls. Its life is bounded three ways:
 - **Its session.** ``alive`` (a callable the page passes, e.g. "is my Streamlit session still
   connected?") is polled every few seconds; once it has answered False for ``ORPHAN_GRACE_S``
   seconds in a row (a reconnect within that time keeps the run), the job stops itself.
-- **The GPU.** On CUDA the job holds one of ``explorer.budget.GPU_SLOTS`` only while it trains,
-  and takes it only once the run's data is ready (a download never holds a slot).
+- **The machine.** It holds a slot only while it trains (one of ``explorer.budget.GPU_SLOTS`` on
+  CUDA, of ``TRAINING_SLOTS`` on the CPU), takes it only once the run's data is ready (a download
+  never holds a slot), and a job that is stopped or orphaned while queued ends at once.
 - **Memory.** The event log is bounded: past ``MAX_EVENTS`` it drops every other step event (the
   loss curve keeps its shape; epoch and evaluation events are kept).
 """
@@ -20,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from explorer.budget import gate
+from explorer.budget import training_slot
 from explorer.nets.spec import NetSpec
 from explorer.training.config import TrainConfig
 from explorer.training.cost import run_cost
@@ -86,7 +87,7 @@ class TrainingJob:
     alive: Callable[[], bool] | None = None
     events: EventLog = field(default_factory=EventLog)
     results: dict[str, TrainResult] = field(default_factory=dict)
-    phase: str = "waiting"  # waiting, loading data, waiting for the GPU, training, evaluating, done
+    phase: str = "waiting"  # loading data, waiting for a free training slot, training, evaluating, done
     error: str | None = None
     orphaned: bool = False
     started: float = 0.0
@@ -162,8 +163,10 @@ class TrainingJob:
                     break
                 self.phase = "loading data"
                 train_set, val_set = self.make_data(spec)
-                self.phase = "waiting for the GPU"
-                with gate(self.device, cpu=False):
+                self.phase = "waiting for a free training slot"
+                with training_slot(self.device, self._should_stop) as taken:
+                    if not taken:
+                        break
                     self.phase = "training"
                     self.results[label] = train(
                         spec, train_set, self.config, val_dataset=val_set, device=self.device,

@@ -319,3 +319,15 @@ def test_norm_and_std_survive_exploding_and_vanishing_values(scale, shift):
     exact = t.double()
     assert l2_norm(t).item() == pytest.approx(exact.norm().item(), rel=1e-5, abs=0)
     assert std(t).item() == pytest.approx(exact.std().item(), rel=1e-5, abs=0)
+
+
+def test_a_narrow_log_axis_writes_its_ticks_in_full():
+    import plotly.graph_objects as go
+
+    from explorer.figures.gradflow import _log_axis
+
+    fig = go.Figure(go.Scatter(y=[0.0238, 0.05, 0.267]))
+    _log_axis(fig, [0.0238, 0.05, 0.267])
+    axis = fig.layout.yaxis
+    assert list(axis.tickvals) == [0.02, 0.05, 0.1, 0.2, 0.5]
+    assert list(axis.ticktext) == ["0.02", "0.05", "0.1", "0.2", "0.5"]  # not "2", "5"

@@ -185,3 +185,21 @@ def test_a_waiter_that_gives_up_just_as_the_slot_arrives_passes_it_on():
     assert sorted(results) == [False, True]
     slots.release()
     assert slots.acquire(blocking=False)
+
+
+def test_the_speed_measurement_is_renewed_once_it_is_ten_minutes_old(monkeypatch):
+    from types import SimpleNamespace
+
+    import explorer.training.cost as cost
+
+    clock, calls = [1000.0], []
+    monkeypatch.setattr(cost, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    monkeypatch.setattr(cost, "_measured", {})
+    monkeypatch.setattr(cost, "_time_reference_steps", lambda device: calls.append(device) or 5.0)
+    assert cost.measured_throughput("cpu") == 5.0
+    clock[0] += cost.MEASUREMENT_TTL_S - 1
+    cost.measured_throughput("cpu")
+    assert calls == ["cpu"]  # still fresh
+    clock[0] += 2
+    cost.measured_throughput("cpu")
+    assert calls == ["cpu", "cpu"]  # measured again

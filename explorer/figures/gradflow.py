@@ -155,8 +155,21 @@ def _log_axis(fig: go.Figure, values: list[float]) -> None:
         decades = math.log10(max(finite) / min(finite))
         if decades >= 1.5:
             fig.update_yaxes(dtick=1 if decades < 8 else 2, minor=dict(showgrid=False))
-        else:  # within a decade or so: label 2 and 5 only, not every digit
-            fig.update_yaxes(dtick="D2")
+        else:  # within a decade or so: 1, 2 and 5 of each decade, written out in full
+            ticks = _one_two_five(min(finite), max(finite))
+            fig.update_yaxes(tickmode="array", tickvals=ticks,
+                             ticktext=[format_number(t) for t in ticks])
+
+
+def _one_two_five(low: float, high: float) -> list[float]:
+    """1, 2 and 5 times the powers of ten from just below ``low`` to just above ``high``
+    (plotly's own "D2" labels would print 0.2 and 0.05 as a bare "2" and "5")."""
+    ticks = []
+    for exponent in range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1):
+        ticks += [m * 10.0 ** exponent for m in (1, 2, 5)]
+    below = max((t for t in ticks if t <= low), default=ticks[0])
+    above = min((t for t in ticks if t >= high), default=ticks[-1])
+    return [t for t in ticks if below <= t <= above]
 
 
 def _numbers(values) -> list[str]:

@@ -2,13 +2,13 @@
 
 A training step costs about three forward passes (forward, and a backward of twice that); each
 epoch's held-out evaluation one forward per image. The time estimate divides the job's cost by
-this device's measured training throughput (mult-adds per second), timed once per process on a
-few steps of a small reference network and cached, so an estimate costs nothing after the first.
+this device's measured training throughput (mult-adds per second), timed on a few steps of a
+small reference network and kept for ten minutes, so an estimate usually costs nothing.
 """
 
 from __future__ import annotations
 
-import functools
+import math
 import time
 
 from explorer.nets.spec import NetSpec
@@ -33,10 +33,22 @@ def run_cost(spec: NetSpec, config: TrainConfig) -> float:
     return float(variants * per_image * (trained + evaluated))
 
 
-@functools.lru_cache(maxsize=4)
+MEASUREMENT_TTL_S = 600.0  # a speed measured while the machine was busy must not last forever
+_measured: dict[str, tuple[float, float]] = {}  # device -> (when, mult-adds per second)
+
+
 def measured_throughput(device: str) -> float:
     """Training mult-adds per second on ``device``: three timed steps of ResNet-20 at batch 32
-    (after one untimed), measured once per process."""
+    (after one untimed), measured again when the last measurement is ``MEASUREMENT_TTL_S`` old
+    (the load of a shared server changes: one taken under load said 2 min for a 7 s run)."""
+    when, value = _measured.get(device, (-math.inf, 0.0))
+    if time.monotonic() - when > MEASUREMENT_TTL_S:
+        value = _time_reference_steps(device)
+        _measured[device] = (time.monotonic(), value)
+    return value
+
+
+def _time_reference_steps(device: str) -> float:
     import torch
     import torch.nn.functional as F
 

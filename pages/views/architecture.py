@@ -27,8 +27,9 @@ st.markdown(
     "What the network in the sidebar **costs** and **where**: the output shape of every stage, "
     "its parameters and its mult-adds (multiply-accumulates of one forward pass, counted as "
     "torchinfo does), and the memory a training step needs. Each figure sits next to the same "
-    "network with the skip connections toggled, because skips are nearly free: compare the two "
-    "rows."
+    "network with the skip connections toggled: an identity skip adds no weights and one "
+    "addition per value, so the two rows differ only by the shortcuts that change shape (1×1 "
+    "projections, option B/C), whose cost the difference shows."
 )
 
 MAX_BATCH = 4096

@@ -88,8 +88,9 @@ def domain_warning(picked: list) -> str | None:
     shapes = [p for p in picked if p.synthetic]
     if dataset == "shapes" and photos:
         options = [n for n in TORCHVISION_WEIGHTS]
-        return ("These weights know only the synthetic shapes' classes, so for a photo their "
-                "answer just says which shape it resembles most. For photos, pick an ImageNet "
+        return ("These weights know only the synthetic shapes' classes, so for any other "
+                "image their answer just says which shape it resembles most. For photos, pick an "
+                "ImageNet "
                 f"preset ({', '.join(options)}) in the sidebar and then torchvision's pretrained "
                 f"weights here (a {format_bytes(weights_picker.download_bytes('resnet18'))} "
                 f"download for resnet18).")
@@ -139,7 +140,7 @@ with guard.user_errors("Grad-CAM"):
         st.warning(warning)
     bar_col, text_col = st.columns([1, 2])
     bar_col.image(colour_bar(), width=SHOWN)
-    text_col.caption("Colour scale of every map: blue = no evidence for the class, red = the "
+    text_col.caption("Colour scale of every map: dark blue = no evidence for the class, red = the "
                      "map's strongest evidence. Each map is scaled to its own maximum, so compare "
                      "where maps are warm, not how warm.")
     net_name = choice.preset or f"{spec.depth}-layer"

@@ -12,7 +12,8 @@ st.markdown(
     "Three well-known explanations of residual networks, measured side by side on a residual "
     "net and its **plain twin** (the same architecture with the skips off): residual nets "
     "behave like ensembles of shallow paths (lesion study), they sit in smoother minima (loss "
-    "landscape), and skips change how far a unit looks (effective receptive field). Every "
+    "landscape), and skips change how far a unit looks (effective receptive field); a fourth "
+    "tab shows what each stage computes and what a skip adds (feature maps). Every "
     "sentence in the blue boxes is generated from the numbers on this page and says when they "
     "do *not* show what a paper found.")
 

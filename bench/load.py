@@ -236,12 +236,18 @@ class RssSampler(threading.Thread):
         return self.peak
 
 
-async def settled_rss(pid: int, wait_s: float) -> float:
-    """RSS once the server has had ``wait_s`` seconds to drop closed sessions."""
+async def settled_rss(pid: int, wait_s: float, down_to: float | None = None,
+                      patience_s: float = 60.0) -> float:
+    """RSS once the server has had ``wait_s`` seconds to drop closed sessions: the lowest of a
+    few samples (ignore a momentary spike), or, with ``down_to``, the lowest seen until it gets
+    there or ``patience_s`` more seconds pass (a loaded machine frees memory later)."""
     await asyncio.sleep(wait_s)
     samples = []
-    for _ in range(8):  # the lowest of a few samples: ignore a momentary spike
+    deadline = time.monotonic() + (patience_s if down_to is not None else 0.0)
+    while len(samples) < 8 or time.monotonic() < deadline:
         samples.append(rss_mb(pid))
+        if len(samples) >= 8 and down_to is not None and min(samples) <= down_to:
+            break
         await asyncio.sleep(0.25)
     return min(samples)
 
@@ -267,7 +273,7 @@ async def new_context(browser):
 
 
 async def one_round(browser, url: str, pid: int, wants: list[Expected],
-                    tabs_per_context: int) -> Round:
+                    tabs_per_context: int, settle_to: float | None = None) -> Round:
     """Every visitor at once; then they all leave and the server drops their sessions."""
     visits = [Visit(i) for i in range(len(wants))]
     contexts = [await new_context(browser) for _ in range(0, len(wants), tabs_per_context)]
@@ -285,7 +291,7 @@ async def one_round(browser, url: str, pid: int, wants: list[Expected],
     await probe.goto(f"{url}/?{urlencode(PROBE.to_query())}")
     await settle(probe)
     await probe.close()
-    result.rss_after_mb = await settled_rss(pid, SETTLE_S)
+    result.rss_after_mb = await settled_rss(pid, SETTLE_S, down_to=settle_to)
     return result
 
 
@@ -311,7 +317,8 @@ async def drive(url: str, pid: int, wants: list[Expected], warm_up: Expected,
         baseline = await settled_rss(pid, SETTLE_S)
         sampler = RssSampler(pid)
         sampler.start()
-        results = [await one_round(browser, url, pid, wants, tabs_per_context)
+        # Each round's "after" waits up to a minute for RSS to come within 50 MB of baseline.
+        results = [await one_round(browser, url, pid, wants, tabs_per_context, baseline + 50)
                    for _ in range(rounds)]
         peak = sampler.stop()
         await browser.close()

@@ -120,6 +120,18 @@ def test_eta_weights_runs_by_their_cost():
     assert eta == pytest.approx(10 * (1 - fraction) / fraction, rel=0.05)
 
 
+def test_the_eta_waits_for_the_first_steps_and_counts_from_the_first_slot():
+    job = TrainingJob({"small": TINY}, TrainConfig(), make_data, "cpu")  # 750 steps
+    job.started = time.time() - 100  # 90 s of it queued for a slot
+    job.training_started = time.time() - 10
+    job.events.append(RunEvent("small", ProgressEvent("step", "plain", 1, 750, 1, 1, 1, 1, 1)))
+    fraction, eta = job.progress()
+    assert fraction < 0.02 and eta is None  # one step says nothing about speed yet
+    job.events.append(RunEvent("small", ProgressEvent("step", "plain", 375, 750, 1, 1, 1, 1, 1)))
+    fraction, eta = job.progress()
+    assert eta == pytest.approx(10 * (1 - fraction) / fraction, rel=0.05)  # not 100 s
+
+
 def test_trainings_queue_for_a_slot_and_a_queued_job_that_is_stopped_ends_at_once(monkeypatch):
     import explorer.budget as budget
 

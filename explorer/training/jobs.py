@@ -28,6 +28,7 @@ from explorer.training.cost import run_cost
 from explorer.training.train import ProgressEvent, TrainResult, train
 
 ORPHAN_GRACE_S = 60.0
+ETA_AFTER_FRACTION = 0.02
 THREAD_NAME = "training-job"  # the server's memory watcher counts these (pages/widgets/memory.py)
 ALIVE_POLL_S = 2.0
 MAX_EVENTS = 20_000
@@ -91,6 +92,7 @@ class TrainingJob:
     error: str | None = None
     orphaned: bool = False
     started: float = 0.0
+    training_started: float | None = None  # when the first run got its slot
     finished: float | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -132,8 +134,12 @@ class TrainingJob:
         done_before = sum(costs[label] for label in labels[:labels.index(last.run)])
         fraction = (done_before + costs[last.run] * last.event.step / last.event.total_steps)
         fraction = min(1.0, fraction / sum(costs.values()))
-        elapsed = time.time() - self.started
-        return fraction, (elapsed * (1 - fraction) / fraction if fraction > 0 else None)
+        # Timed from the first training step, not from Start (a queue or a download is not
+        # training speed), and only once a little is done (the first steps include warm-up).
+        began = self.training_started or self.started
+        if fraction < ETA_AFTER_FRACTION:
+            return fraction, None
+        return fraction, (time.time() - began) * (1 - fraction) / fraction
 
     def _should_stop(self) -> bool:
         if self._stop.is_set():
@@ -168,6 +174,7 @@ class TrainingJob:
                     if not taken:
                         break
                     self.phase = "training"
+                    self.training_started = self.training_started or time.time()
                     self.results[label] = train(
                         spec, train_set, self.config, val_dataset=val_set, device=self.device,
                         on_progress=self._log(label), should_stop=self._should_stop)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 from typing import Callable
 
 from streamlit.runtime import Runtime, exists
@@ -56,7 +57,7 @@ def _collect_when_sessions_end(sessions: Callable[[], int]) -> None:
 
     before = holders()
     while True:
-        threading.Event().wait(POLL_S)
+        time.sleep(POLL_S)
         now = holders()
         if now < before:
             gc.collect()

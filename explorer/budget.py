@@ -87,7 +87,6 @@ class FairSlots:
     """
 
     def __init__(self, slots: int) -> None:
-        self.slots = slots
         self._free = slots
         self._lock = threading.Lock()
         self._waiters: collections.deque[threading.Event] = collections.deque()
@@ -168,21 +167,19 @@ class training_slot:
 class gate:
     """Hold a compute slot for the duration of a heavy job, first come first served.
 
-    On a GPU one of ``GPU_SLOTS``; on the CPU one of ``CPU_SLOTS`` unless ``cpu=False`` (a
-    training run, which would hold a CPU slot for minutes: trainings share the cores instead).
-    Short page reruns take no slot, so they never queue behind an analysis.
+    On a GPU one of ``GPU_SLOTS``, on the CPU one of ``CPU_SLOTS`` (trainings queue apart, see
+    ``training_slot``). Short page reruns take no slot, so they never queue behind an analysis.
     """
 
-    def __init__(self, device: str | torch.device, *, cpu: bool = True) -> None:
-        on_gpu = torch.device(device).type == "cuda"
-        self.slots = _gpu_gate if on_gpu else (_cpu_gate if cpu else None)
+    def __init__(self, device: str | torch.device) -> None:
+        self.slots = _gpu_gate if torch.device(device).type == "cuda" else _cpu_gate
         self.taken = False
 
     def __enter__(self) -> "gate":
         # A thread that already holds a slot of this kind keeps using it: a heavy job calling
         # another one must not wait for itself (with one CPU slot that would never end).
         held = _held.__dict__.setdefault("slots", set())
-        if self.slots is not None and self.slots not in held:
+        if self.slots not in held:
             self.slots.acquire()
             held.add(self.slots)
             self.taken = True

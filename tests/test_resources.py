@@ -16,7 +16,8 @@ import explorer.analysis.gradcam
 import explorer.training.jobs
 from explorer import PRESETS, NetSpec, estimate
 from explorer.training.config import TrainConfig
-from explorer.budget import CPU_SLOTS, GPU_SLOTS, FairSlots, GiB, budget_bytes, check_fits, gate
+from explorer.budget import (CPU_SLOTS, GPU_SLOTS, FairSlots, GiB, budget_bytes, check_fits,
+                             gate, training_slot)
 from explorer.analysis.sweep import sweep_spec
 from explorer.units import format_bytes
 from pages.widgets import state, weights_picker
@@ -93,13 +94,13 @@ def test_gate_has_gpu_slots_and_frees_a_slot_when_the_job_fails():
     assert all(acquired)  # every slot came back
 
 
-def test_cpu_slots_are_the_cores_over_torchs_threads_and_a_training_takes_none():
+def test_cpu_slots_are_the_cores_over_torchs_threads_and_a_training_queues_apart():
     assert CPU_SLOTS == max(1, (os.cpu_count() or 1) // torch.get_num_threads())
     taken = [budget._cpu_gate.acquire(blocking=False) for _ in range(CPU_SLOTS)]
     try:
         assert all(taken) and not budget._cpu_gate.acquire(blocking=False)
-        with gate("cpu", cpu=False):  # passes while every CPU slot is held
-            pass
+        with training_slot("cpu", lambda: False) as taken:  # trainings queue apart
+            assert taken
     finally:
         for _ in range(CPU_SLOTS):
             budget._cpu_gate.release()

@@ -76,8 +76,6 @@ def test_gates_nest_without_waiting_for_themselves_and_bound_gpu_holders(monkeyp
         pass
     assert budget._cpu_gate.acquire(blocking=False)  # and the slot came back
     budget._cpu_gate.release()
-    with gate("cpu", cpu=False):  # a training's gate on the CPU takes nothing
-        pass
     slots = threading.BoundedSemaphore(2)
     monkeypatch.setattr(budget, "_gpu_gate", slots)
     inside, peak, lock = [0], [0], threading.Lock()

@@ -125,6 +125,36 @@ def test_grad_cam_page_shipped_default_and_other_captum_methods():
     assert len(at.get("image")) >= 2 * (1 + 3 + 2)  # both twins: overlay, stages, two methods
 
 
+def test_shipped_models_are_loaded_once_and_hooked_under_their_lock(monkeypatch):
+    import torch
+
+    import explorer.analysis.gradcam as gradcam
+    import pages.widgets.weights_picker as picker
+
+    loads, held = [], []
+    real_load, real_cam = picker.load_shipped, gradcam.grad_cam
+
+    def counted_load(name, device):
+        loads.append(name)
+        return real_load(name, device)
+
+    def cam_checking_the_lock(model, *args, **kwargs):
+        shared = picker.shipped("resnet20", torch.device("cpu"))  # the process's one copy
+        held.append((model in (shared.model, shared.twin), shared.lock.locked()))
+        return real_cam(model, *args, **kwargs)
+
+    monkeypatch.setattr(picker, "load_shipped", counted_load)
+    monkeypatch.setattr(gradcam, "grad_cam", cam_checking_the_lock)
+    open_page("grad_cam", TINY.replace(image_size=32))  # caches cleared first
+    assert sorted(loads) == ["resnet20", "resnet20-plain"]
+    second = AppTest.from_file(APP, default_timeout=TIMEOUT)  # another student, caches kept
+    second.run().switch_page("pages/views/grad_cam.py").run()
+    widget(second, "cam_layer").set_value("layer1").run()  # computed on the shared models
+    assert not second.exception
+    assert len(loads) == 2  # nothing loaded again
+    assert held and all(ours and locked for ours, locked in held)
+
+
 def test_grad_cam_results_are_computed_once_for_every_session_asking_the_same(monkeypatch):
     import explorer.analysis.gradcam as gradcam
 

@@ -154,7 +154,7 @@ with guard.user_errors("Grad-CAM"):
             def run():
                 if not heavy:
                     return compute()
-                with gate(choice.device):
+                with gate(choice.device), weights.lock:  # gate first: no slot waits on a lock
                     return compute()
             key = None if weights.key is None else (*weights.key, name, image_id, *what)
             return shared.computed_once(key, run)

@@ -1,9 +1,15 @@
-"""Choose the weights an analysis page uses; the loaded models are this session's own."""
+"""Choose the weights an analysis page uses.
+
+Shipped and pretrained weights never change, so their models are loaded once per process and
+shared by every session (a class of sixteen holds one copy); whoever hooks them holds
+`Weights.lock`. Uploaded, random and freshly trained weights are the session's own.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 import streamlit as st
 import torch
@@ -36,6 +42,8 @@ class Weights:
     # Which weights these are, the same in every session that loads them (results computed
     # from them are shared: pages/widgets/shared.py); None: this session's own.
     key: tuple | None = None
+    # Held while a computation hooks the models: shared models serve many sessions.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
 
 def download_bytes(preset_name: str) -> int:
@@ -63,6 +71,12 @@ def _cached(key: tuple, load):
     return st.session_state.weights_cache[1]
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _shared(key: tuple, _load) -> Weights:
+    """Weights every session shares, loaded once per process (see the module's docstring)."""
+    return dataclasses.replace(_load(), key=key)
+
+
 def shipped(name: str, device: torch.device) -> Weights:
     def load() -> Weights:
         model, spec = load_shipped(name, device)
@@ -73,7 +87,7 @@ def shipped(name: str, device: torch.device) -> Weights:
         return Weights(model, spec, "shapes", _classes(spec, "shapes"),
                        f"shipped checkpoint **{name}** (trained on synthetic shapes{acc})", twin,
                        "shapes")
-    return _cached(("shipped", name, str(device)), load)
+    return _shared(("shipped", name, str(device)), load)
 
 
 class Mismatch(Exception):
@@ -142,12 +156,12 @@ def _uploaded(choice: state.Choice) -> Weights | None:
 
 def _torchvision(choice: state.Choice) -> Weights:
     def load() -> Weights:
-        with st.spinner("Fetching torchvision's weights (once; then cached)…"):
-            model = pretrained_torchvision(choice.preset, choice.device)
+        model = pretrained_torchvision(choice.preset, choice.device)
         return Weights(model, choice.spec, "imagenet", _classes(choice.spec, "imagenet"),
                        f"torchvision's pretrained **{choice.preset}** (ImageNet)",
                        dataset="imagenet")
-    return _cached(("torchvision", choice.preset, str(choice.device)), load)
+    with st.spinner("Loading torchvision's weights (downloaded once, then cached)…"):
+        return _shared(("torchvision", choice.preset, str(choice.device)), load)
 
 
 def _random(choice: state.Choice) -> Weights:

@@ -60,6 +60,13 @@ def test_architecture_preset_and_skip_toggle(page):
     assert re.search(r"skip=0", page.url)
     screenshot(page, "architecture-resnet50-plain")
 
+    # Files are written when their button is clicked (deferred downloads), for this network.
+    with page.expect_download() as download:
+        page.get_by_text("Stage table (.csv)").click()
+    assert download.value.suggested_filename.endswith(".csv")
+    text = open(download.value.path(), encoding="utf-8").read()
+    assert "layer4" in text and str(stage_table(plain).total_params) in text
+
 
 def test_url_restores_network_in_a_new_browser(browser, page):
     fresh = open_page(browser, page.url)
@@ -100,6 +107,12 @@ def test_grad_cam_page_uploads_an_image(browser, tmp_path):
     expect(page.get_by_role("heading", name="my red square.png")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("Overlay (.png)").first).to_be_visible()
     screenshot(page, "grad-cam")
+    pictures = page.locator("[data-testid='stImage'] img")
+    assert pictures.count() >= 2 + 2 * (1 + 3)  # previews; both nets: overlay and stages
+    assert pictures.evaluate_all("all => all.every(i => i.complete && i.naturalWidth > 0)")
+    with page.expect_download() as download:
+        page.get_by_text("Overlay (.png)").first.click()
+    assert open(download.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
     page.context.close()
 
 

@@ -12,15 +12,27 @@ from pages.widgets import downloads, guard, persist, state
 
 choice = state.current()
 spec = choice.spec
-# Text and figures depend only on the spec and batch: cache them (they are copied per session).
+# Text, tables and figures depend only on the spec and batch. Nothing changes them once built
+# (st.plotly_chart and st.dataframe only read), so every session shares one copy of each
+# (cache_resource) instead of unpickling its own on every rerun (cache_data).
 cached_summary = st.cache_data(max_entries=64, show_spinner=False)(layer_summary)
-cached_diagram = st.cache_data(max_entries=64, show_spinner=False)(network_diagram)
+cached_diagram = st.cache_resource(max_entries=64, show_spinner=False)(network_diagram)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)
 def stage_charts(spec, batch):
     table = stage_table(spec, batch)
     return stage_bars(table), shape_flow(table)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def stage_frame(spec, batch):
+    table = stage_table(spec, batch)
+    frame = table.to_frame()
+    if "activation MB" in frame:  # decimal megabytes, as everywhere in the app (explorer.units)
+        frame["activation MB"] = [r.activation_bytes / MB for r in table.rows] + \
+            [table.total_activation_bytes / MB]
+    return frame
 
 st.title("Architecture")
 st.markdown(
@@ -88,10 +100,7 @@ with guard.user_errors("Could not build the network"):  # out-of-memory gets adv
 st.subheader("Stages")
 st.caption("Each row is one stage: the shape it outputs for the whole batch, its parameters, "
            "its mult-adds, and the activation memory its layers keep for the backward pass.")
-frame = table.to_frame()
-if "activation MB" in frame:  # decimal megabytes, as everywhere in the app (explorer.units)
-    frame["activation MB"] = [r.activation_bytes / MB for r in table.rows] + \
-        [table.total_activation_bytes / MB]
+frame = stage_frame(spec, batch)
 st.dataframe(frame, hide_index=True, width="stretch",
              column_config={"params": st.column_config.NumberColumn(format="localized"),
                             "mult-adds": st.column_config.NumberColumn(format="localized"),
@@ -125,13 +134,14 @@ facts = downloads.provenance(spec, choice.seed, batch)
 name = choice.preset or "custom"
 code = downloads.python_code(spec, choice.seed)
 cols = st.columns(3)
-cols[0].download_button("Stage table (.csv)", downloads.csv_text(frame, facts),
+# Callables: a file is written when its button is clicked, not on every rerun of every session.
+cols[0].download_button("Stage table (.csv)", lambda: downloads.csv_text(frame, facts),
                         downloads.file_name("stages", name, f"batch{batch}", ext="csv"), "text/csv")
-cols[1].download_button("Spec (.json)", downloads.json_text(spec.to_dict(), facts),
+cols[1].download_button("Spec (.json)", lambda: downloads.json_text(spec.to_dict(), facts),
                         downloads.file_name("spec", name, ext="json"), "application/json",
                         help="The network, seed and batch; `data` is the spec "
                              "(`NetSpec.from_dict` reads it).")
-cols[2].download_button("Python code (.py)", code,
+cols[2].download_button("Python code (.py)", lambda: code,
                         downloads.file_name("build", name, f"seed{choice.seed}", ext="py"),
                         "text/x-python")
 with st.expander("The same network in Python"):

@@ -1,5 +1,6 @@
 """Grad-CAM: which parts of an image a stage's features used to vote for a class."""
 
+import base64
 import io
 
 import numpy as np
@@ -47,9 +48,10 @@ if spec.in_channels not in (1, 3):
     st.stop()
 
 
-def colour_bar() -> Image.Image:
+@st.cache_resource(show_spinner=False)  # the same PNG for every session
+def colour_bar() -> bytes:
     ramp = colormap(np.tile(np.linspace(0, 1, SHOWN), (12, 1)))
-    return Image.fromarray(ramp)
+    return png(Image.fromarray(ramp))
 
 
 def crop_preview(image: Image.Image) -> Image.Image:
@@ -71,6 +73,18 @@ def png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def shown(png_bytes: bytes) -> str:
+    """A PNG as a data URL for st.image: Streamlit hands a URL to the browser as it is, while
+    bytes are decoded, hashed and stored again for every session on every rerun."""
+    return "data:image/png;base64," + base64.b64encode(png_bytes).decode("ascii")
+
+
+def preview(picked, what: str, draw) -> str:
+    """An image drawn from the picked one (``draw()``), encoded once for every session."""
+    key = ("preview", what, spec.image_size, shared.image_digest(picked.image))
+    return shared.computed_once(key, lambda: shown(png(draw())))
 
 
 def big(image: Image.Image) -> Image.Image:
@@ -139,7 +153,7 @@ with guard.user_errors("Grad-CAM"):
     if warning:
         st.warning(warning)
     bar_col, text_col = st.columns([1, 2])
-    bar_col.image(colour_bar(), width=SHOWN)
+    bar_col.image(shown(colour_bar()), width=SHOWN)
     text_col.caption("Colour scale of every map: dark blue = no evidence for the class, red = the "
                      "map's strongest evidence. Each map is scaled to its own maximum, so compare "
                      "where maps are warm, not how warm.")
@@ -167,27 +181,27 @@ with guard.user_errors("Grad-CAM"):
         result = once(("cam", layer, target), lambda: grad_cam(model, x, layer, target))
         class_name = weights.classes[result.target]
         overlay = picture(("cam", layer, target), result.heatmap, big)
-        st.image(overlay, caption=f"{name}: {layer}, class “{class_name}”")
+        st.image(shown(overlay), caption=f"{name}: {layer}, class “{class_name}”")
         st.dataframe(
             {"class": [weights.classes[c] for c in result.top_classes],
              "probability": [round(p, 4) for p in result.top_probs]},
             hide_index=True, width="stretch")
         file = downloads.file_name("gradcam", picked.caption.strip("`"), layer, class_name,
                                    net_name, name.replace(" ", "-"), ext="png")
-        st.download_button("Overlay (.png)", overlay, file, "image/png",
+        st.download_button("Overlay (.png)", lambda: overlay, file, "image/png",  # no copy per rerun
                            key=f"dl-{name}-{picked.caption}")
         if show_grid:
             panels = once(("grid", tuple(stages), result.target),
                           lambda: grad_cam_grid(model, x, stages, result.target))
             for col, panel in zip(st.columns(len(panels)), panels):
-                col.image(picture(("grid", panel.layer, result.target), panel.heatmap, small),
-                          caption=panel.layer)
+                col.image(shown(picture(("grid", panel.layer, result.target), panel.heatmap,
+                                        small)), caption=panel.layer)
         window = max(4, spec.image_size // 8)
         for col, method in zip(st.columns(max(len(others), 1)), others):
             with st.spinner(f"{OTHER_METHODS[method]}…"):
                 other = once((method, result.target, window), lambda: attribute(
                     model, x, method, result.target, window=window, stride=max(2, window // 2)))
-            col.image(picture((method, result.target, window), other.heatmap, small),
+            col.image(shown(picture((method, result.target, window), other.heatmap, small)),
                       caption=OTHER_METHODS[method])
 
     for picked in images:
@@ -196,13 +210,14 @@ with guard.user_errors("Grad-CAM"):
         original, network_view = st.columns(2)
         size = f"{picked.image.width}×{picked.image.height} px"
         if picked.image.size == (spec.image_size, spec.image_size):
-            original.image(big(seen), width=SHOWN,
+            original.image(preview(picked, "seen", lambda: big(seen)), width=SHOWN,
                            caption=f"The image, {size}: exactly the network's input size")
         else:
-            original.image(crop_preview(picked.image), width=SHOWN,
+            original.image(preview(picked, "crop", lambda: crop_preview(picked.image)),
+                           width=SHOWN,
                            caption=f"Your image, {size}: the network sees the outlined centre "
                                    "square")
-            network_view.image(big(seen), width=SHOWN,
+            network_view.image(preview(picked, "seen", lambda: big(seen)), width=SHOWN,
                                caption=f"What the network sees: that square resized to "
                                        f"{spec.image_size}×{spec.image_size} px")
         x = preprocess(picked.image, spec, weights.normalization).to(choice.device)

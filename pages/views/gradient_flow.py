@@ -79,7 +79,7 @@ def read_images(files) -> list[tuple[bytes, object]]:
     return readable
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)  # frozen results: one copy for all
 def measure(spec, seed, batch_size, device, loss, source, image_bytes):
     images = [load_image(data) for data in image_bytes]
     inputs, targets = analysis_batch(spec, source, batch_size, seed, images)
@@ -114,7 +114,8 @@ def show_flow(flow, spec, weights: str) -> None:
     with responses:
         show_responses(flow, spec)
     facts = downloads.provenance(spec, choice.seed, len(images) or batch_size, weights)
-    st.download_button("Download the numbers (.csv)", downloads.csv_text(flow.to_frame(), facts),
+    st.download_button("Download the numbers (.csv)",  # written when clicked, not per rerun
+                       lambda: downloads.csv_text(flow.to_frame(), facts),
                        downloads.file_name("gradient-flow", choice.preset or "custom",
                                            f"seed{choice.seed}", ext="csv"), "text/csv")
 

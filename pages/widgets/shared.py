@@ -13,6 +13,7 @@ from typing import Callable, TypeVar
 
 import streamlit as st
 import torch
+from PIL import Image
 
 T = TypeVar("T")
 
@@ -32,7 +33,16 @@ def _shared(key: tuple, _compute: Callable[[], T]) -> T:
 def digest(x: torch.Tensor) -> str:
     """A tensor's identity by value (dtype, shape and every element)."""
     data = x.detach().cpu().contiguous()
+    return _hashed(f"{data.dtype}{tuple(data.shape)}", data.numpy().tobytes())
+
+
+def image_digest(image: Image.Image) -> str:
+    """A picture's identity by value (mode, size and every pixel)."""
+    return _hashed(f"{image.mode}{image.size}", image.tobytes())
+
+
+def _hashed(header: str, data: bytes) -> str:
     h = hashlib.blake2b(digest_size=16)
-    h.update(f"{data.dtype}{tuple(data.shape)}".encode())
-    h.update(data.numpy().tobytes())
+    h.update(header.encode())
+    h.update(data)
     return h.hexdigest()

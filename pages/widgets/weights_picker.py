@@ -71,9 +71,11 @@ def _cached(key: tuple, load):
     return st.session_state.weights_cache[1]
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=8, ttl=3600, show_spinner=False)
 def _shared(key: tuple, _load) -> Weights:
-    """Weights every session shares, loaded once per process (see the module's docstring)."""
+    """Weights every session shares, loaded once per process (see the module's docstring).
+    Entries expire an hour after loading (the next visitor loads them again), so weights nobody
+    uses leave memory within the hour: torchvision's ResNet-152 alone is 230 MB."""
     return dataclasses.replace(_load(), key=key)
 
 

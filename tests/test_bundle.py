@@ -92,11 +92,14 @@ def test_the_grad_cam_upload_takes_a_bundle_with_its_own_facts(trained):
 
 
 def test_the_sidebar_loads_a_network_from_a_bundle_or_a_spec_file(trained):
+    from pages.widgets import downloads
     from pages.widgets.spec_file import spec_from_file
 
     result, data = trained
     assert spec_from_file("trained-models.zip", data) == result.specs["residual"]
     assert spec_from_file("spec.json", TINY.to_json().encode()) == TINY
+    download = downloads.json_text(TINY.to_dict(), downloads.provenance(TINY, 3, 8))
+    assert spec_from_file("spec-custom.json", download.encode()) == TINY  # Architecture's file
     with pytest.raises(ValueError, match="not text"):
         spec_from_file("spec.json", b"\xff\xfe\x00")
     with pytest.raises(ValueError):

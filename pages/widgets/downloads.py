@@ -17,6 +17,9 @@ INSTALL_NOTE = ("# `explorer` is ResNet Explorer's own package: in a clone of it
                 "run `pip install .`")
 
 
+FACTS = frozenset({"spec", "seed", "batch", "weights"})  # the keys `provenance` writes
+
+
 def provenance(spec: NetSpec, seed: int, batch: int | None = None,
                weights: str = "seeded random init") -> dict[str, Any]:
     """The facts a downloaded number depends on."""
@@ -32,6 +35,17 @@ def csv_text(frame: pd.DataFrame, facts: dict[str, Any]) -> str:
 def json_text(data: Any, facts: dict[str, Any]) -> str:
     """``data`` and the facts in one JSON object."""
     return json.dumps({**facts, "data": data}, indent=2)
+
+
+def json_data(text: str) -> Any:
+    """What `json_text` wrapped; any other JSON as it is. A ValueError if it is not JSON."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"The file is not valid JSON ({exc.msg}).") from None
+    if isinstance(value, dict) and "data" in value and set(value) - {"data"} <= FACTS:
+        return value["data"]
+    return value
 
 
 def python_code(spec: NetSpec, seed: int) -> str:

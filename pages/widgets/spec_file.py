@@ -7,6 +7,8 @@ import streamlit as st
 from explorer.io.bundle import is_bundle, read_bundle
 from explorer.nets.spec import NetSpec
 
+from . import downloads
+
 MAX_SPEC_BYTES = 64 * 1024
 
 
@@ -17,10 +19,11 @@ def spec_from_file(name: str, data: bytes) -> NetSpec:
     if len(data) > MAX_SPEC_BYTES:
         raise ValueError("A spec.json is a few hundred bytes; this file is far larger.")
     try:
-        return NetSpec.from_json(data.decode())
+        text = data.decode()
     except UnicodeDecodeError:
         raise ValueError("The file is not text: upload a spec.json or the Training page's zip.") \
             from None
+    return NetSpec.from_dict(downloads.json_data(text))  # a bare spec or the page's download
 
 
 def draw(apply) -> None:

@@ -42,3 +42,29 @@ def test_a_running_job_shows_its_own_settings_after_a_page_switch():
     finally:
         job.stop()
         job.wait(120)
+
+
+def test_a_run_stopped_early_shows_where_it_was_evaluated_and_says_it_is_too_early():
+    import json
+
+    at = fresh_app()
+    at.switch_page("pages/views/training.py").run()
+    widget(at, "train_n").set_value(2048).run()
+    widget(at, "train_epochs").set_value(5).run()
+    widget(at, "train_start").click().run()
+    job = at.session_state["training_job"]
+    try:
+        deadline = time.time() + 120
+        while sum(e.event.kind == "step" for e in job.events.snapshot()) < 3 \
+                and time.time() < deadline:
+            time.sleep(0.2)
+    finally:
+        job.stop()
+        job.wait(120)
+    at.run()
+    assert not at.exception and job.stopped
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    held_out = [t for t in figure["data"] if t.get("xaxis") == "x2"]
+    assert held_out and all(len(t["y"]) == 1 for t in held_out)  # where the stop was evaluated
+    said = " ".join(m.value for m in at.markdown)
+    assert "too early to judge" in said or "Nothing learned" not in said

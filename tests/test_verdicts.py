@@ -64,6 +64,16 @@ def test_the_issue_case_nothing_learned_says_so_and_what_to_change():
     assert not any("degradation problem of" in line for line in lines)
 
 
+def test_a_run_stopped_within_its_first_epoch_is_too_early_to_judge():
+    early = [Outcome("resnet-20", 20, True, 2.05, 0.13, 8, epochs_done=0.14),
+             Outcome("plain-20", 20, False, 2.07, 0.12, 8, epochs_done=0.14)]
+    lines = verdicts(early)
+    assert len(lines) == 1 and lines[0].startswith("Nothing learned yet")
+    assert "0.14 of an epoch" in lines[0] and "learning rate" not in lines[0]
+    after_one = [Outcome("resnet-20", 20, True, 2.05, 0.13, 8, epochs_done=1.0)]
+    assert "learning rate" in verdicts(after_one)[0]  # a full epoch: the settings are suspect
+
+
 def test_verdicts_list_pairs_then_the_figure_sentence():
     outcomes = [net(20, True, 0.01, 0.99), net(20, False, 0.02, 0.99),
                 net(56, True, 0.02, 0.98), net(56, False, 2.07, 0.13)]

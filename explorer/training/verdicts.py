@@ -33,7 +33,7 @@ class Outcome:
     train_loss: float | None  # mean over the last steps
     val_accuracy: float | None
     classes: int
-    epochs_done: float = 0.0
+    epochs_done: float | None = None  # None: not known
 
     @property
     def chance(self) -> float:
@@ -113,9 +113,14 @@ def _loss(o: Outcome) -> str:
 
 
 def nothing_learned(outcomes: list[Outcome]) -> str:
-    chance = outcomes[0].chance
-    return (f"Nothing learned: every net is within {pct(LEARNED_MARGIN)} of chance "
-            f"({pct(chance)}) on held-out images. Train on more images or for more epochs, "
+    near_chance = (f"every net is within {pct(LEARNED_MARGIN)} of chance "
+                   f"({pct(outcomes[0].chance)}) on held-out images")
+    done = [o.epochs_done for o in outcomes if o.epochs_done is not None]
+    if done and max(done) < 1:  # stopped before one pass over the data: nothing to judge yet
+        return (f"Nothing learned yet: the run ended after {max(done):.2f} of an epoch, and "
+                f"{near_chance}. That is too early to judge the settings; let a run finish "
+                f"at least one epoch.")
+    return (f"Nothing learned: {near_chance}. Train on more images or for more epochs, "
             f"or lower the peak learning rate.")
 
 

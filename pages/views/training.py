@@ -6,7 +6,7 @@ from explorer.budget import check_fits
 from explorer.figures.training import figure6, training_figure
 from explorer.training.config import TrainConfig
 from explorer.training.cost import estimate_seconds
-from explorer.training.curves import curves_from_events
+from explorer.training.curves import curves_from_events, curves_from_results
 from explorer.training.jobs import TrainingJob
 from explorer.training.recorded import FIGURE1_RECORD, recorded_figure1
 from explorer.training.verdicts import pct, verdicts
@@ -79,8 +79,11 @@ def live_view() -> None:
         how = "stopped" if current.stopped else "finished"
         seconds = (current.finished or current.started) - current.started
         st.success(f"Training {how} after {minutes(seconds)}.")
-    curves = curves_from_events(current.events.snapshot(), current.runs,
-                                current.config.steps_per_epoch)
+    if current.running or not current.results:
+        curves = curves_from_events(current.events.snapshot(), current.runs,
+                                    current.config.steps_per_epoch)
+    else:  # the results also hold where a stopped run was evaluated
+        curves = curves_from_results(current.results)
     if curves:
         st.plotly_chart(training_figure(curves), width="stretch", key="train_live_chart")
     if not current.running and current.results:

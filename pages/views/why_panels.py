@@ -19,8 +19,9 @@ from explorer.figures.why import (landscape_contour_figure, landscape_line_figur
                                   landscape_surface_figure, lesion_blocks_figure,
                                   lesion_random_figure)
 from explorer.figures.why_maps import erf_figure, feature_grid_figure, skip_figure
-from explorer.io.images import load_image, preprocess
+from explorer.io.images import MAX_BYTES, load_image, preprocess
 from explorer.training.shapes import CLASSES, denormalize
+from explorer.units import MB
 from pages.widgets import downloads, persist, samples
 from pages.views import why_common as common
 from pages.views.why_common import Pair
@@ -189,7 +190,8 @@ def _image(pair: Pair) -> tuple[str, torch.Tensor] | None:
     """The chosen sample or upload, preprocessed for the pair's network."""
     cols = st.columns(2)
     upload = persist.uploads(cols[0].file_uploader, "Your image", "why_fm_upload",
-                             multiple=False, type=samples.UPLOAD_TYPES)
+                             multiple=False, type=samples.UPLOAD_TYPES,
+                             max_upload_size=MAX_BYTES // MB)  # the images' limit, not 200 MB
     if upload:
         return _literal(upload[0].name), preprocess(load_image(upload[0].getvalue()),
                                                           pair.spec, "shapes")

@@ -27,7 +27,9 @@ st.markdown(
     "connections differ. The curves show how large the gradient is at each block's output, "
     "from the input (left) to the classifier (right). A curve that climbs or falls by orders of "
     "magnitude towards the input means the early layers learn at a very different rate from the "
-    "late ones; the sentence below reads the measured numbers for you."
+    "late ones; the sentence below reads the measured numbers for you. Too large is as much a "
+    "problem as too small, so a plain twin with the *larger* gradient at conv1 is no surprise: "
+    "compare how far each curve spreads across depth, not only which one is higher."
 )
 
 INIT, SESSION = "at initialisation (seeded)", "trained in this session"

@@ -19,18 +19,27 @@ def test_an_imagenet_stem_on_32_px_images_gets_a_measured_hint_and_a_switch():
     assert any("Estimated time on this CPU" in c.value for c in at.caption)
 
 
-def test_a_running_job_shows_its_own_settings_after_a_page_switch():
+def started(settings: dict):
+    """A session on the Training page that set these widgets and pressed Start; its job."""
     at = fresh_app()
     at.switch_page("pages/views/training.py").run()
-    widget(at, "train_n").set_value(256).run()
-    widget(at, "train_epochs").set_value(50).run()
-    widget(at, "train_lr").set_value(0.01).run()
+    for key, value in settings.items():
+        widget(at, key).set_value(value).run()
     widget(at, "train_start").click().run()
-    job = at.session_state["training_job"]
+    return at, at.session_state["training_job"]
+
+
+def wait_for_steps(job, steps: int, timeout_s: float = 120) -> None:
+    deadline = time.time() + timeout_s
+    while sum(e.event.kind == "step" for e in job.events.snapshot()) < steps \
+            and time.time() < deadline:
+        time.sleep(0.2)
+
+
+def test_a_running_job_shows_its_own_settings_after_a_page_switch():
+    at, job = started({"train_n": 256, "train_epochs": 50, "train_lr": 0.01})
     try:
-        deadline = time.time() + 120
-        while len(job.events) < 2 and time.time() < deadline:
-            time.sleep(0.2)
+        wait_for_steps(job, 1)
         at.run()
         assert at.get("plotly_chart"), "the live chart is drawn while the run goes on"
         at.switch_page("pages/views/architecture.py").run()
@@ -47,17 +56,9 @@ def test_a_running_job_shows_its_own_settings_after_a_page_switch():
 def test_a_run_stopped_early_shows_where_it_was_evaluated_and_says_it_is_too_early():
     import json
 
-    at = fresh_app()
-    at.switch_page("pages/views/training.py").run()
-    widget(at, "train_n").set_value(2048).run()
-    widget(at, "train_epochs").set_value(5).run()
-    widget(at, "train_start").click().run()
-    job = at.session_state["training_job"]
+    at, job = started({"train_n": 2048, "train_epochs": 5})
     try:
-        deadline = time.time() + 120
-        while sum(e.event.kind == "step" for e in job.events.snapshot()) < 3 \
-                and time.time() < deadline:
-            time.sleep(0.2)
+        wait_for_steps(job, 3)
     finally:
         job.stop()
         job.wait(120)

@@ -87,7 +87,7 @@ def live_view() -> None:
     if curves:
         st.plotly_chart(training_figure(curves), width="stretch", key="train_live_chart")
     if not current.running and current.results:
-        training_results.show(current)
+        training_results.show(current, curves)
         if st.session_state.get("_was_running"):
             st.session_state._was_running = False
             st.rerun()  # once, so the controls below are enabled again

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.io.bundle import bundle_runs
-from explorer.training.curves import curves_from_results
+from explorer.training.curves import Curve
 from explorer.training.datasets import DATASETS
 from explorer.training.jobs import TrainingJob
 from explorer.training.report import results_table
@@ -16,8 +16,8 @@ from explorer.training.verdicts import pct, verdicts
 from .weights_picker import Weights
 
 
-def show(job: TrainingJob) -> None:
-    curves = curves_from_results(job.results)
+def show(job: TrainingJob, curves: list[Curve]) -> None:
+    """The ended job's verdicts, table and hand-over; ``curves`` are its results' curves."""
     for line in verdicts([c.outcome() for c in curves]):
         st.markdown(f"- {line}")
     st.dataframe(results_table(job.results), hide_index=True, width="stretch")

@@ -67,6 +67,9 @@ def test_stage_table_matches_explorer():
     want = stage_table(PRESETS["resnet20"]).to_frame()
     assert list(frame["params"]) == list(want["params"])
     assert list(frame["mult-adds"]) == list(want["mult-adds"])
+    # hand-computed in test_receptive_field_table; the head sees the whole image, no "None"
+    assert list(frame["receptive field"]) == ["3", "15", "37", "81", "whole image", ""]
+    assert list(frame["stride"]) == ["1", "1", "2", "4", "", ""]
 
 
 def test_bad_config_shows_error_and_keeps_working():

@@ -32,6 +32,10 @@ def stage_frame(spec, batch):
     if "activation MB" in frame:  # decimal megabytes, as everywhere in the app (explorer.units)
         frame["activation MB"] = [r.activation_bytes / MB for r in table.rows] + \
             [table.total_activation_bytes / MB]
+    # The head pools over the whole image and a total has no window: say so instead of "None".
+    frame["receptive field"] = [str(r.receptive_field) if r.receptive_field else "whole image"
+                                for r in table.rows] + [""]
+    frame["stride"] = [str(r.stride) if r.stride else "" for r in table.rows] + [""]
     return frame
 
 st.title("Architecture")
@@ -105,7 +109,12 @@ st.dataframe(frame, hide_index=True, width="stretch",
              column_config={"params": st.column_config.NumberColumn(format="localized"),
                             "mult-adds": st.column_config.NumberColumn(format="localized"),
                             "activation MB": st.column_config.NumberColumn(
-                                format="%.2f", help="10⁶ bytes")})
+                                format="%.2f", help="10⁶ bytes"),
+                            "receptive field": st.column_config.TextColumn(
+                                help="Input pixels one output value of the stage can see "
+                                     "(the theoretical window, in px)"),
+                            "stride": st.column_config.TextColumn(
+                                help="Input pixels between two neighbouring output values")})
 left, right = st.columns(2)
 bars, flow = stage_charts(spec, batch)
 left.plotly_chart(bars, width="stretch")

@@ -94,8 +94,14 @@ def test_feature_maps_take_a_block_apart(shipped):
     x = heldout_shapes(8)[0][:1]
     want = [skip_sentence(skip_parts(m, x, "layer2.1")) for m in shipped.values()]
     assert "\n\n".join(want) in infos(at)
+    assert explains_the_mean(at)
     widget(at, "why_fm_channel").set_value("channel 3").run()
-    assert not at.exception
+    assert not at.exception and not explains_the_mean(at)
+
+
+def explains_the_mean(at) -> bool:
+    """The caption on why a mean over channels can hide F(x) is shown with that mean."""
+    return any("cancel" in c.value for c in at.caption)
 
 
 def test_random_init_of_the_sidebar_network():

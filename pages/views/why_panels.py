@@ -236,6 +236,11 @@ def feature_panel(pair: Pair, device: torch.device) -> None:
                                                   f"activation"), width="stretch")
     _say([skip_sentence(p) for p in parts.values()])
     st.plotly_chart(skip_figure(parts, shown), width="stretch")
+    if shown is None:
+        st.caption("A mean over channels lets positive and negative channels cancel, so F(x) can "
+                   "look faint here while its size (‖F(x)‖, over every channel and pixel) is "
+                   "not; the output after relu has no negative values left to cancel. Pick one "
+                   "channel under *Show* to see F(x) unaveraged.")
     summary = {name: {"block": p.block, "branch_to_skip_norm_ratio": p.branch_ratio,
                       "top_channels": {m.stage: dict(zip(m.channels, m.means))
                                        for m in grids[name]}}

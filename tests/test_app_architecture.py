@@ -1,9 +1,11 @@
 """AppTest of the entry point, the shared sidebar and the Architecture page."""
 
 import pytest
+import torch
 
 from explorer import PRESETS, NetSpec, stage_table
 from explorer.units import format_count
+from pages.widgets.state import Choice
 
 from apptest_util import fresh_app, metric_values, widget
 
@@ -58,6 +60,18 @@ def test_changing_preset_depth_block_and_skip_updates_numbers():
     assert params_shown(at)[1] == expected(spec)
     assert at.query_params["skip"] == "0"
     assert not at.exception
+    assert not any("plain twin" in c.value for c in at.sidebar.caption)  # not a preset's
+
+
+def test_a_presets_plain_twin_is_named_after_it():
+    at = fresh_app()
+    widget(at, "w_preset").select("resnet56").run()
+    widget(at, "w_skip").set_value(False).run()
+    assert widget(at, "w_preset").value == "custom"
+    assert any(c.value.startswith("= resnet56 with its skips off")
+               for c in at.sidebar.caption)
+    name = Choice(PRESETS["resnet56"].replace(skip=False), 0, torch.device("cpu"), None).name
+    assert name == "resnet56-plain"
 
 
 def test_stage_table_matches_explorer():

@@ -135,12 +135,12 @@ if persist.widget(st.toggle, "Per-layer summary (torchinfo)", "arch_summary", Fa
     summary_text = cached_summary(spec, batch)
     st.code(summary_text, language=None)
     st.download_button("Download summary (.txt)", summary_text,
-                       downloads.file_name("summary", choice.preset or "custom", ext="txt"),
+                       downloads.file_name("summary", choice.name, ext="txt"),
                        "text/plain")
 
 st.subheader("Take it with you")
 facts = downloads.provenance(spec, choice.seed, batch)
-name = choice.preset or "custom"
+name = choice.name
 code = downloads.python_code(spec, choice.seed)
 cols = st.columns(3)
 # Callables: a file is written when its button is clicked, not on every rerun of every session.

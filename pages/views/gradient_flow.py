@@ -118,7 +118,7 @@ def show_flow(flow, spec, weights: str) -> None:
     facts = downloads.provenance(spec, choice.seed, len(images) or batch_size, weights)
     st.download_button("Download the numbers (.csv)",  # written when clicked, not per rerun
                        lambda: downloads.csv_text(flow.to_frame(), facts),
-                       downloads.file_name("gradient-flow", choice.preset or "custom",
+                       downloads.file_name("gradient-flow", choice.name,
                                            f"seed{choice.seed}", ext="csv"), "text/csv")
 
 

@@ -128,6 +128,9 @@ def draw() -> state.Choice:
                help="One number per stage, 1–6 stages of 0–64 blocks, e.g. 3,4,6,3.")
         _field(st.toggle, "Skip connections", "w_skip",
                help="Off gives the paper's plain network with the same layers and weights.")
+        twin_of = state.current().name.removesuffix("-plain")
+        if not ss.spec.skip and twin_of in PRESETS:
+            st.caption(f"= {twin_of} with its skips off (the paper's plain twin).")
         with st.expander("Widths, stem, shortcuts", expanded=failed in in_expander):
             _field(st.number_input, "Base width", "w_base_width", step=1,
                    help="1 to 8,192. Stage i has base × 2^i channels unless widths are given.")
@@ -156,7 +159,7 @@ def draw() -> state.Choice:
         choice = state.current()
         st.caption(f"Device: {describe(choice.device)}")
         if ss.get("spec_error"):
-            st.caption(f"Still showing the last valid network ({choice.preset or 'custom'}).")
+            st.caption(f"Still showing the last valid network ({choice.name}).")
     if ss.get("spec_error") and failed not in _FIELDS:  # a link's error belongs to no field
         error = ss.spec_error
         st.error(error if len(error) <= MAX_ERROR_CHARS else error[:MAX_ERROR_CHARS] + "…")

@@ -31,6 +31,14 @@ class Choice:
     device: torch.device
     preset: str | None  # the preset the spec equals, if any
 
+    @property
+    def name(self) -> str:
+        """For file names and captions: the preset, its plain twin ("resnet20-plain"), or custom."""
+        if self.preset:
+            return self.preset
+        plain_of = None if self.spec.skip else matching_preset(self.spec.replace(skip=True))
+        return f"{plain_of}-plain" if plain_of else "custom"
+
 
 def init_from_url() -> None:
     """On a session's first run, take the spec from the URL (or the default preset)."""

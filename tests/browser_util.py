@@ -25,17 +25,20 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(extra_env: dict[str, str] | None = None):
-    """Yield the base URL of ``streamlit run app.py`` on a free localhost port."""
+def running_app(extra_env: dict[str, str] | None = None, base_path: str = ""):
+    """Yield the base URL of ``streamlit run app.py`` on a free localhost port.
+
+    ``base_path`` serves the app under ``/<base_path>/`` (Streamlit's ``server.baseUrlPath``).
+    """
     port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1",
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     log = open(ARTIFACTS / f"server-{port}.log", "w")
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, **(extra_env or {})})
-    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, **(extra_env or {}), "STREAMLIT_SERVER_BASE_URL_PATH": base_path}
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}" + (f"/{base_path}" if base_path else "")
     try:
         deadline = time.time() + 90
         while time.time() < deadline:

@@ -5,6 +5,7 @@ import time
 import pytest
 
 from explorer import NetSpec, gradient_flow
+from explorer.analysis.sweep import sweep_summary
 from explorer.units import times
 
 from streamlit.testing.v1 import AppTest
@@ -54,6 +55,9 @@ def test_gradient_flow_depth_sweep_runs_and_bad_depths_are_explained():
     assert not at.exception
     frame = at.dataframe[0].value
     assert list(frame["depth"]) == [8, 14]
+    said = [m.value for m in at.markdown]
+    assert all(f"- {line}" in said for line in sweep_summary(frame))  # read off the table shown
+    assert any("exploding or vanishing" in c.value for c in at.caption)
     widget(at, "sw_depths").input("9").run()  # refused before anything can be run
     assert any("6n+2" in e.value for e in at.error)
 

@@ -212,13 +212,18 @@ with guard.user_errors("Depth sweep"):
         frame = sweeps[key]
         for line in sweep_summary(frame):
             st.markdown(f"- {line}")
+        st.caption("How to read it: the first conv is the layer farthest from the loss. A "
+                   "gradient that grows or shrinks by orders of magnitude as depth grows "
+                   "(exploding or vanishing) gives that layer steps far too large or too small "
+                   "to learn with one learning rate; the net whose line stays flatter with "
+                   "depth is the one that is easier to train deep.")
         st.plotly_chart(depth_sweep_figure(frame), width="stretch")
         st.dataframe(frame, hide_index=True, width="stretch")
         facts = {**downloads.provenance(sweep_spec(block, depths[0], image_size=sweep_size),
                                         choice.seed, sweep_batch),
                  "depths": list(depths), "norms": list(norms or ["batch"]),
                  "note": "spec is the shallowest net; the others add blocks per stage"}
-        st.download_button("Download the sweep (.csv)", downloads.csv_text(frame, facts),
+        st.download_button("Download the sweep (.csv)", lambda: downloads.csv_text(frame, facts),
                            downloads.file_name("depth-sweep", block, f"seed{choice.seed}",
                                                ext="csv"), "text/csv", key="sw_csv")
     elif st.session_state.get("sw_stop"):

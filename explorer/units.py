@@ -56,6 +56,11 @@ def format_count(n: float) -> str:
     return f"{n:.0f}"
 
 
+def format_duration(seconds: float) -> str:
+    """``42 s`` under a minute and a half, whole minutes beyond (estimates, not timings)."""
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
 def plural(n: int, word: str, words: str | None = None) -> str:
     """``1 class``, ``5 classes``: a count and its noun in agreement."""
     return f"{n:,} {word if n == 1 else (words or word + 's')}"

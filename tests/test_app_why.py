@@ -57,6 +57,9 @@ def test_lesion_study_sentences_are_explorers(shipped):
     images, labels = heldout_shapes(40)
     want = {n: lesion_study(m, (images, labels), draws=1) for n, m in shipped.items()}
     assert "\n\n".join(lesion_sentences(want["residual"], want["plain"])) in infos(at)
+    runs = sum(result.evaluations for result in want.values())  # counted by the study itself
+    assert any(c.value.startswith(f"{runs} evaluations of 40 images over 2 nets: **about ")
+               for c in at.caption)
     assert len(at.get("plotly_chart")) >= 2
 
 

@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from explorer.analysis.lesion import deleted, draw_subsets, is_deletable, lesion_study
+from explorer.analysis.lesion import (deleted, draw_subsets, is_deletable, lesion_study,
+                                      planned_evaluations, planned_work)
 
 from why_util import TINY, assert_unchanged, batch, snapshot, tiny_pair
 
@@ -73,6 +74,20 @@ def test_accuracies_are_the_evaluations_of_each_deletion():
     data = result.to_dict()
     assert set(data) == {"baseline", "chance", "blocks", "random"}
     assert all(r["min"] <= r["mean"] <= r["max"] for r in data["random"])
+
+
+def test_planned_evaluations_are_counted_by_hand_and_are_what_the_study_runs():
+    residual, plain = tiny_pair()  # three blocks; the plain net's layer2.0 changes the shape
+    x, y = batch(n=8)
+    # residual: intact + 3 single blocks + 2 of the 3 pairs + the one triple = 7
+    # plain: intact + 2 single blocks + the one pair = 4; without random k: intact + singles
+    for model, want, singles_only in ((residual, 7, 4), (plain, 4, 3)):
+        assert planned_evaluations(model, draws=2) == want
+        assert planned_evaluations(model, draws=2, random_k=False) == singles_only
+        assert lesion_study(model, (x, y), draws=2).evaluations == want
+    # a deleted block of three saves a third: 1 + 3·2/3 + 2·1/3 + 0 and 1 + 2·2/3 + 1/3
+    assert planned_work(residual, draws=2) == pytest.approx(1 + 2 + 2 / 3)
+    assert planned_work(plain, draws=2) == pytest.approx(1 + 4 / 3 + 1 / 3)
 
 
 def test_draws_are_distinct_seeded_and_capped_by_the_number_of_subsets():

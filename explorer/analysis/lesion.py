@@ -178,14 +178,11 @@ def lesion_study(model: nn.Module, data: Data, draws: int = 5, seed: int = 0,
     device = model_device(model)
     chunks = [(images[i:i + EVAL_BATCH].to(device), labels[i:i + EVAL_BATCH].to(device))
               for i in range(0, len(images), EVAL_BATCH)]
+    names = [name for name, _ in model.blocks()]
+    deletable = {name: is_deletable(block) for name, block in model.blocks()}
+    subsets, todo = _plan(model, draws, seed, random_k)
     with preserved(model):
         model.eval()
-        names = [name for name, _ in model.blocks()]
-        deletable = {name: is_deletable(block) for name, block in model.blocks()}
-        pool = [n for n in names if deletable[n]]
-        subsets = draw_subsets(pool, draws, seed) if random_k else {}
-        todo = [()] + [(n,) for n in pool]
-        todo += [s for found in subsets.values() for s in found if s not in todo]
         accuracy: dict[tuple[str, ...], float] = {}
         for i, subset in enumerate(todo):
             with deleted(model, subset):
@@ -200,6 +197,31 @@ def lesion_study(model: nn.Module, data: Data, draws: int = 5, seed: int = 0,
                      for k, found in subsets.items()),
         images=len(images), draws=draws, seed=seed, evaluations=len(todo),
     )
+
+
+def _plan(model: nn.Module, draws: int, seed: int, random_k: bool):
+    """The random subsets per k, and every deletion to evaluate (nothing, each block, subsets)."""
+    pool = [name for name, block in model.blocks() if is_deletable(block)]
+    subsets = draw_subsets(pool, draws, seed) if random_k else {}
+    todo = [()] + [(n,) for n in pool]
+    todo += [s for found in subsets.values() for s in found if s not in todo]
+    return subsets, todo
+
+
+def planned_evaluations(model: nn.Module, draws: int, seed: int = 0,
+                        random_k: bool = True) -> int:
+    """How many held-out evaluations ``lesion_study`` will run on ``model`` (nothing is run)."""
+    return len(_plan(model, draws, seed, random_k)[1])
+
+
+def planned_work(model: nn.Module, draws: int, seed: int = 0, random_k: bool = True) -> float:
+    """Those evaluations' cost in evaluations of the intact net, for a time estimate.
+
+    A deleted block skips its branch. A ResNet stage that halves the map doubles the channels,
+    so its blocks cost about the same: deleting k of n blocks saves about k/n of the work.
+    """
+    blocks = len(list(model.blocks()))
+    return sum(1 - len(subset) / blocks for subset in _plan(model, draws, seed, random_k)[1])
 
 
 @torch.no_grad()

@@ -35,16 +35,27 @@ def run_cost(spec: NetSpec, config: TrainConfig) -> float:
 
 MEASUREMENT_TTL_S = 600.0  # a speed measured while the machine was busy must not last forever
 _measured: dict[str, tuple[float, float]] = {}  # device -> (when, mult-adds per second)
+_measured_eval: dict[str, tuple[float, float]] = {}
 
 
 def measured_throughput(device: str) -> float:
     """Training mult-adds per second on ``device``: three timed steps of ResNet-20 at batch 32
     (after one untimed), measured again when the last measurement is ``MEASUREMENT_TTL_S`` old
     (the load of a shared server changes: one taken under load said 2 min for a 7 s run)."""
-    when, value = _measured.get(device, (-math.inf, 0.0))
+    return _kept(_measured, device, _time_reference_steps)
+
+
+def measured_eval_throughput(device: str) -> float:
+    """Evaluation mult-adds per second on ``device`` (no gradients, in the lesion study's
+    batches): faster per mult-add than training on a CPU, so timed on its own."""
+    return _kept(_measured_eval, device, _time_reference_evaluation)
+
+
+def _kept(store: dict[str, tuple[float, float]], device: str, measure) -> float:
+    when, value = store.get(device, (-math.inf, 0.0))
     if time.monotonic() - when > MEASUREMENT_TTL_S:
-        value = _time_reference_steps(device)
-        _measured[device] = (time.monotonic(), value)
+        value = measure(device)
+        store[device] = (time.monotonic(), value)
     return value
 
 
@@ -80,3 +91,32 @@ def estimate_seconds(runs: dict[str, NetSpec] | list[NetSpec], config: TrainConf
     """Seconds a job of these runs should take on ``device`` (an estimate, ± tens of %)."""
     specs = runs.values() if isinstance(runs, dict) else runs
     return sum(run_cost(s, config) for s in specs) / measured_throughput(device)
+
+
+def _time_reference_evaluation(device: str) -> float:
+    import torch
+
+    from explorer.analysis.lesion import EVAL_BATCH
+    from explorer.nets.model import build
+    from explorer.nets.spec import preset
+
+    spec = preset(REFERENCE[0]).replace(num_classes=8)
+    model = build(spec, 0, device).eval()
+    x = torch.randn(EVAL_BATCH, 3, 32, 32, generator=torch.Generator().manual_seed(0)).to(device)
+    with torch.no_grad():
+        for i in range(3):
+            if i == 1:
+                if device.startswith("cuda"):
+                    torch.cuda.synchronize()
+                began = time.perf_counter()
+            model(x).argmax(1)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+    seconds = (time.perf_counter() - began) / 2
+    return _forward_mult_adds(spec) * EVAL_BATCH / seconds
+
+
+def forward_seconds(spec: NetSpec, images: int, device: str) -> float:
+    """Seconds to evaluate ``images`` images with ``spec`` on ``device`` (an estimate)."""
+    return _forward_mult_adds(spec) * images / measured_eval_throughput(device)
+

@@ -10,7 +10,7 @@ from explorer.training.curves import curves_from_events, curves_from_results
 from explorer.training.jobs import TrainingJob
 from explorer.training.recorded import FIGURE1_RECORD, recorded_figure1
 from explorer.training.verdicts import pct, verdicts
-from explorer.units import format_count
+from explorer.units import format_count, format_duration
 from pages.widgets import guard, session, state, training_results, training_setup
 
 choice = state.current()
@@ -32,10 +32,6 @@ if running and st.session_state.get("training_shown_job") != id(job):
     # switches; writing widget state on every rerun would make the browser echo it back forever.
     training_setup.show_job_settings(job, st.session_state.get("training_experiment", "twin"))
     st.session_state.training_shown_job = id(job)
-
-
-def minutes(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 def show_recorded() -> None:
@@ -65,7 +61,7 @@ def live_view() -> None:
         return
     fraction, eta = current.progress()
     if current.running:
-        left = f", about {minutes(eta)} left" if eta is not None else ""
+        left = f", about {format_duration(eta)} left" if eta is not None else ""
         st.progress(fraction, text=f"{current.phase.capitalize()} on {current.device}: "
                                    f"{fraction:.0%}{left}")
         if st.button("Stop", key="train_stop"):
@@ -78,7 +74,7 @@ def live_view() -> None:
     else:
         how = "stopped" if current.stopped else "finished"
         seconds = (current.finished or current.started) - current.started
-        st.success(f"Training {how} after {minutes(seconds)}.")
+        st.success(f"Training {how} after {format_duration(seconds)}.")
     if current.running or not current.results:
         curves = curves_from_events(current.events.snapshot(), current.runs,
                                     current.config.steps_per_epoch)
@@ -113,7 +109,7 @@ with guard.user_errors("Training"):
         f"{len(setup.runs)} run(s) × {2 if cfg.twin else 1} net(s), "
         f"{format_count(cfg.train_size)} images × {cfg.epochs} epoch(s) "
         f"({cfg.total_steps:,} steps of {cfg.batch_size}): {setup.describe()}. "
-        f"**Estimated time on this {choice.device.type.upper()}: about {minutes(seconds)}** "
+        f"**Estimated time on this {choice.device.type.upper()}: about {format_duration(seconds)}** "
         f"(from the job's mult-adds and this server's measured speed).")
     if start:
         for spec in setup.runs.values():

@@ -20,8 +20,9 @@ from explorer.figures.why import (landscape_contour_figure, landscape_line_figur
                                   lesion_random_figure)
 from explorer.figures.why_maps import erf_figure, feature_grid_figure, skip_figure
 from explorer.io.images import MAX_BYTES, load_image, preprocess
+from explorer.training.cost import forward_seconds
 from explorer.training.shapes import CLASSES, denormalize
-from explorer.units import MB
+from explorer.units import MB, format_duration, plural
 from pages.widgets import downloads, persist, samples
 from pages.views import why_common as common
 from pages.views.why_common import Pair
@@ -51,6 +52,16 @@ def lesion_panel(pair: Pair, device: torch.device) -> None:
     nets = pair.nets()
     check_fits(pair.spec, min(lesion_mod.EVAL_BATCH, int(images)), device, training=False)
     key = ("lesion", pair.key, int(images), int(draws), bool(random_k))
+    evaluations = sum(lesion_mod.planned_evaluations(model, int(draws), random_k=random_k)
+                      for model in nets.values())
+    work = sum(lesion_mod.planned_work(model, int(draws), random_k=random_k)
+               for model in nets.values())
+    with st.spinner("Measuring this device's speed (once)…"):
+        seconds = forward_seconds(pair.spec, round(work * int(images)), device.type)
+    st.caption(f"{plural(evaluations, 'evaluation')} of {int(images):,} images over "
+               f"{plural(len(nets), 'net')}: **about {format_duration(seconds)} on this "
+               f"{device.type.upper()}** (from the nets' mult-adds and this server's measured "
+               f"speed).")
     data = common.heldout(pair.spec, int(images))
     found = common.run("why_les", "Run the lesion study", key, device, lambda report:
                        common.per_net(nets, report, lambda model, progress:

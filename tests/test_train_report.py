@@ -31,3 +31,16 @@ def test_a_stopped_run_reports_its_fractional_epochs_and_where_it_ended():
     plain = table.set_index("net").loc["plain"]
     assert plain["images/s"] == 95.0 and row["images/s"] == 120.0  # each its own
     assert plain["held-out accuracy"] == "62.5 %"
+
+
+def test_one_epochs_held_out_points_stay_apart_and_share_the_step_axis():
+    from explorer.figures.training import training_figure
+    from explorer.training.curves import Curve
+
+    curves = [Curve("resnet20", variant, 20, 10, steps=[1, 2, 3], losses=[2.3, 2.2, 2.1],
+                    val_steps=[3], val_accuracies=[0.1]) for variant in ("residual", "plain")]
+    fig = training_figure(curves)
+    held_out = [t for t in fig.data if t.xaxis == "x2"]
+    assert [t.y for t in held_out] == [(0.1,), (0.1,)]  # the same point, twice
+    assert held_out[0].marker.symbol != held_out[1].marker.symbol  # yet both can be seen
+    assert fig.layout.xaxis2.matches == "x"  # at step 3 of the loss panel's axis, not alone

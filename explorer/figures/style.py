@@ -9,6 +9,9 @@ SECONDARY = "#2ca02c"
 MUTED = "#9e9e9e"  # removed skips, chance lines, reference lines
 INK = "#455a64"  # outlines and text on diagrams
 VARIANT_COLORS = {"residual": RESIDUAL, "plain": PLAIN}
+# Two nets' held-out points often coincide (one epoch, or both at chance): shapes keep both seen.
+VARIANT_MARKERS = {"residual": dict(symbol="circle", size=9),
+                   "plain": dict(symbol="diamond-open", size=12, line=dict(width=2))}
 DEPTH_DASHES = ("solid", "dash", "dot", "dashdot")
 STAGE_FILLS = ("#e3f2fd", "#fff3e0", "#e8f5e9", "#fce4ec", "#ede7f6", "#e0f7fa")
 DEPTH_SHADES = ("#2ca02c", "#9467bd", "#8c564b", "#17becf", "#bcbd22", "#7f7f7f")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer.figures.style import DEPTH_DASHES, VARIANT_COLORS, depth_color
+from explorer.figures.style import DEPTH_DASHES, VARIANT_COLORS, VARIANT_MARKERS, depth_color
 from explorer.training.curves import Curve
 
 SMOOTHING = 0.9  # exponential moving average of the step loss, as TensorBoard draws it
@@ -52,10 +52,13 @@ def training_figure(curves: list[Curve]) -> go.Figure:
                         legendgroup=name, line=line, row=1, col=1,
                         hovertemplate="step %{x}: loss %{y:.3f}<extra>" + name + "</extra>")
         fig.add_scatter(x=c.val_steps, y=c.val_accuracies, mode="lines+markers", name=name,
-                        legendgroup=name, showlegend=False, line=line, row=1, col=2,
+                        legendgroup=name, showlegend=False, line=line,
+                        marker=VARIANT_MARKERS[c.variant], row=1, col=2,
                         hovertemplate="step %{x}: %{y:.1%}<extra>" + name + "</extra>")
     fig.update_xaxes(title_text="step", row=1, col=1)
-    fig.update_xaxes(title_text="step", row=1, col=2)
+    # One step axis for both panels: a single epoch's points sit where it ended, not alone
+    # in the middle of an axis of their own.
+    fig.update_xaxes(title_text="step", matches="x", row=1, col=2)
     fig.update_yaxes(title_text="cross-entropy", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text="accuracy", tickformat=".0%", range=[0, 1.02], row=1, col=2)
     fig.update_layout(height=380, margin=dict(t=40, b=20, l=20, r=20),

@@ -71,6 +71,7 @@ def test_the_training_page_draws_the_record_at_once(record):
     widget(at, "train_experiment").set_value("figure1").run()
     assert not at.exception
     assert any(c.value.startswith("Recorded, not live") for c in at.caption)
+    assert at.code[0].value == record.command  # how to reproduce it, word for word
     shown = [m.value.removeprefix("- ") for m in at.markdown]
     for line in verdicts([c.outcome() for c in record.curves]):
         assert line in shown

@@ -43,10 +43,11 @@ def show_recorded() -> None:
         return
     st.subheader("He et al. Fig. 1, recorded")
     conditions = f"; {record.conditions}" if record.conditions else ""
-    st.caption(f"Recorded, not live: `{record.command}` — on {record.device.upper()} "
-               f"({record.threads} thread per run{conditions}), {record.minutes:.0f} min. "
-               f"Thin lines: training error of each batch (smoothed); bold: held-out error after "
-               f"each epoch.")
+    st.caption(f"Recorded, not live: on {record.device.upper()} ({record.threads} thread per "
+               f"run{conditions}), {record.minutes:.0f} min. Thin lines: training error of each "
+               f"batch (smoothed); bold: held-out error after each epoch.")
+    with st.expander("The command that recorded it"):
+        st.code(record.command, language="bash")
     st.plotly_chart(figure6(record.curves), width="stretch", key="train_figure6")
     for line in verdicts([c.outcome() for c in record.curves]):
         st.markdown(f"- {line}")

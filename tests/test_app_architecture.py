@@ -70,6 +70,9 @@ def test_a_presets_plain_twin_is_named_after_it():
     assert widget(at, "w_preset").value == "custom"
     assert any(c.value.startswith("= resnet56 with its skips off")
                for c in at.sidebar.caption)
+    at.switch_page("pages/views/gradient_flow.py").run()  # the sidebar is drawn anew there
+    assert not at.exception
+    assert any(c.value.startswith("= resnet56 with its skips off") for c in at.sidebar.caption)
     name = Choice(PRESETS["resnet56"].replace(skip=False), 0, torch.device("cpu"), None).name
     assert name == "resnet56-plain"
 

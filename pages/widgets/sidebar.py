@@ -128,8 +128,8 @@ def draw() -> state.Choice:
                help="One number per stage, 1–6 stages of 0–64 blocks, e.g. 3,4,6,3.")
         _field(st.toggle, "Skip connections", "w_skip",
                help="Off gives the paper's plain network with the same layers and weights.")
-        twin_of = state.current().name.removesuffix("-plain")
-        if not ss.spec.skip and twin_of in PRESETS:
+        twin_of = state.plain_twin_of(ss.spec)
+        if twin_of:
             st.caption(f"= {twin_of} with its skips off (the paper's plain twin).")
         with st.expander("Widths, stem, shortcuts", expanded=failed in in_expander):
             _field(st.number_input, "Base width", "w_base_width", step=1,

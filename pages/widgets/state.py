@@ -36,7 +36,7 @@ class Choice:
         """For file names and captions: the preset, its plain twin ("resnet20-plain"), or custom."""
         if self.preset:
             return self.preset
-        plain_of = None if self.spec.skip else matching_preset(self.spec.replace(skip=True))
+        plain_of = plain_twin_of(self.spec)
         return f"{plain_of}-plain" if plain_of else "custom"
 
 
@@ -69,6 +69,11 @@ def parse_seed(text: str) -> int:
 
 def matching_preset(spec: NetSpec) -> str | None:
     return next((name for name, p in PRESETS.items() if p == spec), None)
+
+
+def plain_twin_of(spec: NetSpec) -> str | None:
+    """The preset whose skips-off twin ``spec`` is, if any."""
+    return None if spec.skip else matching_preset(spec.replace(skip=True))
 
 
 def current() -> Choice:

@@ -21,7 +21,6 @@ from explorer.analysis.receptive_field import windows as receptive_windows
 from explorer.nets.blocks import ResidualBlock
 from explorer.nets.model import ResNet
 from explorer.nets.spec import NetSpec
-from explorer.serial import one_at_a_time
 
 BYTES_PER_FLOAT = 4
 STEM_MODULES = ("conv1", "bn1", "relu", "maxpool")
@@ -128,7 +127,6 @@ def meta_model(spec: NetSpec) -> ResNet:
 
 
 @functools.lru_cache(maxsize=256)
-@one_at_a_time
 def _trace(spec: NetSpec) -> tuple[_Leaf, ...]:
     """Run one meta forward at batch 1 and record every leaf module's output and cost."""
     model = meta_model(spec).eval()  # train-mode BatchNorm refuses a 1x1 map at batch 1

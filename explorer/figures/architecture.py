@@ -7,11 +7,9 @@ from plotly.subplots import make_subplots
 
 from explorer.analysis.tables import StageTable
 from explorer.figures.style import ACCENT, RESIDUAL, SECONDARY
-from explorer.serial import one_at_a_time
 
 
 
-@one_at_a_time
 def stage_bars(table: StageTable) -> go.Figure:
     """Parameters and mult-adds per stage, side by side (log scale: the head is tiny)."""
     names = [r.name for r in table.rows]
@@ -29,7 +27,6 @@ def stage_bars(table: StageTable) -> go.Figure:
     return fig
 
 
-@one_at_a_time
 def shape_flow(table: StageTable) -> go.Figure:
     """Spatial size and channel count after each stage: resolution falls as width grows."""
     rows = [r for r in table.rows if r.name != "head"]

@@ -13,7 +13,6 @@ import plotly.graph_objects as go
 from explorer.nets.spec import NetSpec
 from explorer.analysis.tables import stage_table
 from explorer.figures.style import ACCENT, INK, MUTED, RESIDUAL, STAGE_FILLS
-from explorer.serial import one_at_a_time
 
 BOX_W, BOX_H, GAP = 1.6, 1.0, 0.9
 VISIBLE_BOXES = 14  # boxes in view at once; longer diagrams get an overview slider
@@ -99,7 +98,6 @@ class _Canvas:
         self.annotations.append(annotation)
 
 
-@one_at_a_time
 def network_diagram(spec: NetSpec, expand: bool = False) -> go.Figure:
     """The diagram as a figure; skip arcs are dashed grey when ``spec.skip`` is off."""
     nodes = diagram_nodes(spec, expand)

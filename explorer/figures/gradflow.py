@@ -12,14 +12,12 @@ from plotly.subplots import make_subplots
 from explorer.analysis.flow_result import FlowResult, GradientFlow
 from explorer.units import format_number
 from explorer.figures.style import VARIANT_COLORS
-from explorer.serial import one_at_a_time
 
 COLORS = VARIANT_COLORS
 DASHES = {"batch": "solid", "none": "dash"}
 LABELS = {"residual": "residual (skips on)", "plain": "plain twin (skips off)"}
 
 
-@one_at_a_time
 def flow_figure(flow: GradientFlow) -> go.Figure:
     """‖∂loss/∂output‖ of conv1, every block and fc in depth order, residual vs plain (log y)."""
     fig = go.Figure()
@@ -40,7 +38,6 @@ def flow_figure(flow: GradientFlow) -> go.Figure:
     return fig
 
 
-@one_at_a_time
 def weight_grad_heatmap(
     flow: GradientFlow, value: Literal["grad_norm", "ratio"] = "grad_norm"
 ) -> go.Figure:
@@ -74,7 +71,6 @@ def weight_grad_heatmap(
     return fig
 
 
-@one_at_a_time
 def response_std_figure(
     flow: GradientFlow, which: Literal["response", "prenorm"] = "response"
 ) -> go.Figure:
@@ -108,7 +104,6 @@ def response_std_figure(
     return fig
 
 
-@one_at_a_time
 def depth_sweep_figure(frame: pd.DataFrame) -> go.Figure:
     """conv1 weight-gradient norm vs depth (log y): residual vs plain, one line per norm."""
     fig = go.Figure()

@@ -49,7 +49,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from stclient import ROOT, RssSampler, Server, StreamlitSession, thread_names  # noqa: E402
+from stclient import (ROOT, RssSampler, Server, StreamlitSession, rss_mb,  # noqa: E402
+                      thread_names)
 
 SESSION_TTL_S = 2
 JOB_THREAD = "training-job"
@@ -119,11 +120,20 @@ async def student(n: int, url: str, end: float, tally: Tally, rng: random.Random
         await asyncio.sleep(rng.uniform(*args.away))
 
 
-async def sample_jobs(pid: int, tally: Tally, start: float, stop: asyncio.Event) -> None:
+async def sample_jobs(pid: int, tally: Tally, start: float, stop: asyncio.Event,
+                      rss_every_s: float = 300.0) -> None:
+    """Count the job threads every 2 s; print RSS every ``rss_every_s`` (a leak grows, a
+    filling cache levels off: the end figure alone cannot tell them apart)."""
+    next_rss = rss_every_s
     while not stop.is_set():
         count = await asyncio.to_thread(job_threads, pid)  # py-spy takes a moment
         tally.max_jobs = max(tally.max_jobs, count)
-        tally.job_samples.append((time.monotonic() - start, count))
+        elapsed = time.monotonic() - start
+        tally.job_samples.append((elapsed, count))
+        if elapsed >= next_rss:
+            print(f"{elapsed / 60:.0f} min: RSS {rss_mb(pid):.0f} MiB, {tally.visits} visits, "
+                  f"{count} job threads", flush=True)
+            next_rss += rss_every_s
         try:
             await asyncio.wait_for(stop.wait(), 2.0)
         except asyncio.TimeoutError:

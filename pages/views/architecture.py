@@ -25,6 +25,15 @@ def stage_charts(spec, batch):
     return stage_bars(table), shape_flow(table)
 
 
+def _window(pixels: int | None, image_size: int) -> str:
+    """A stage's receptive field; the head's global pool has none of its own: it sees it all.
+
+    A window as wide as the image covers all of it only for a central unit, so it is said so."""
+    if pixels is None:
+        return "whole image"
+    return f"{pixels} (≥ image)" if pixels >= image_size else str(pixels)
+
+
 @st.cache_resource(max_entries=64, show_spinner=False)
 def stage_frame(spec, batch):
     table = stage_table(spec, batch)
@@ -33,7 +42,7 @@ def stage_frame(spec, batch):
         frame["activation MB"] = [r.activation_bytes / MB for r in table.rows] + \
             [table.total_activation_bytes / MB]
     # The head pools over the whole image and a total has no window: say so instead of "None".
-    frame["receptive field"] = [str(r.receptive_field) if r.receptive_field else "whole image"
+    frame["receptive field"] = [_window(r.receptive_field, spec.image_size)
                                 for r in table.rows] + [""]
     frame["stride"] = [str(r.stride) if r.stride else "" for r in table.rows] + [""]
     return frame
@@ -44,8 +53,8 @@ st.markdown(
     "its parameters and its mult-adds (multiply-accumulates of one forward pass, counted as "
     "torchinfo does), and the memory a training step needs. Each figure sits next to the same "
     "network with the skip connections toggled: an identity skip adds no weights and one "
-    "addition per value, so the two rows differ only by the shortcuts that change shape (1×1 "
-    "projections, option B/C), whose cost the difference shows."
+    "addition per value, so parameters and mult-adds differ only by the shortcuts that change "
+    "shape (1×1 projections, option B/C); the memory also counts the sums the skips produce."
 )
 
 MAX_BATCH = 4096
@@ -111,10 +120,12 @@ st.dataframe(frame, hide_index=True, width="stretch",
                             "activation MB": st.column_config.NumberColumn(
                                 format="%.2f", help="10⁶ bytes"),
                             "receptive field": st.column_config.TextColumn(
-                                help="Input pixels one output value of the stage can see "
-                                     "(the theoretical window, in px)"),
+                                help="Width in input pixels of the window one output value of "
+                                     "the stage can see (theoretical; ≥ image: a central unit "
+                                     "sees the whole image)"),
                             "stride": st.column_config.TextColumn(
-                                help="Input pixels between two neighbouring output values")})
+                                help="Input pixels between two neighbouring output values "
+                                     "(the product of the strides so far)")})
 left, right = st.columns(2)
 bars, flow = stage_charts(spec, batch)
 left.plotly_chart(bars, width="stretch")

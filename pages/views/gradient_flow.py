@@ -213,18 +213,23 @@ with guard.user_errors("Depth sweep"):
         for line in sweep_summary(frame):
             st.markdown(f"- {line}")
         st.caption("How to read it: the first conv is the layer farthest from the loss. A "
-                   "gradient that grows or shrinks by orders of magnitude as depth grows "
-                   "(exploding or vanishing) gives that layer steps far too large or too small "
-                   "to learn with one learning rate; the net whose line stays flatter with "
-                   "depth is the one that is easier to train deep.")
+                   "gradient that keeps growing or shrinking as depth grows (exploding or "
+                   "vanishing; over many layers, by orders of magnitude) gives that layer steps "
+                   "too large or too small to learn with one learning rate; the net whose line "
+                   "stays flatter with depth is the one that is easier to train deep.")
         st.plotly_chart(depth_sweep_figure(frame), width="stretch")
-        st.dataframe(frame, hide_index=True, width="stretch")
-        facts = {**downloads.provenance(sweep_spec(block, depths[0], image_size=sweep_size),
+        st.dataframe(frame, hide_index=True, width="stretch", column_config={
+            "ratio": st.column_config.NumberColumn(help="plain ÷ residual")})
+        swept = list(norms or ["batch"])
+        facts = {**downloads.provenance(sweep_spec(block, depths[0], norm=swept[0],
+                                                   image_size=sweep_size),
                                         choice.seed, sweep_batch),
-                 "depths": list(depths), "norms": list(norms or ["batch"]),
-                 "note": "spec is the shallowest net; the others add blocks per stage"}
+                 "depths": list(depths), "norms": swept,
+                 "note": "spec is the shallowest net of the first norm; the others add blocks "
+                         "per stage"}
         st.download_button("Download the sweep (.csv)", lambda: downloads.csv_text(frame, facts),
-                           downloads.file_name("depth-sweep", block, f"seed{choice.seed}",
-                                               ext="csv"), "text/csv", key="sw_csv")
+                           downloads.file_name("depth-sweep", block, "-".join(swept),
+                                               f"seed{choice.seed}", ext="csv"),
+                           "text/csv", key="sw_csv")
     elif st.session_state.get("sw_stop"):
         st.warning("Sweep stopped. Run it again to start over.")

@@ -1,5 +1,6 @@
 """Sentences of the "why skips work" page: one fabricated case per branch of every rule."""
 
+import dataclasses
 import math
 
 import torch
@@ -72,6 +73,9 @@ def test_random_k_smooth_abrupt_and_reaching_chance():
     assert "abruptly: by 77.0 points from k = 1 to k = 2" in line
     assert "reaches chance at k = 2 of 2" in line
     assert random_k_sentence("x", lesion(0.99, [0.9])) is None  # no random draws
+    assert "(up to 3 random draws per k)" in line  # the helper's results have draws=3
+    single = dataclasses.replace(abrupt, draws=1)
+    assert "(one random draw per k, so a single set of blocks)" in random_k_sentence("x", single)
 
 
 def test_lesion_sentences_skip_missing_parts():

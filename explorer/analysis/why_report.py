@@ -104,7 +104,10 @@ def random_k_sentence(name: str, result: LesionResult) -> str | None:
     else:
         shape = (f"falls smoothly (never more than {_points(max(max(steps), 0.0))} from one k "
                  f"to the next)")
-    return f"With k random blocks deleted, the {name}'s mean accuracy {shape}, and {where}."
+    sampled = ("one random draw per k, so a single set of blocks" if result.draws == 1
+               else f"up to {result.draws} random draws per k")
+    return (f"With k random blocks deleted ({sampled}), the {name}'s mean accuracy {shape}, "
+            f"and {where}.")
 
 
 def lesion_sentences(residual: LesionResult, plain: LesionResult | None) -> list[str]:

@@ -6,6 +6,7 @@ import pytest
 
 from explorer import NetSpec, gradient_flow
 from explorer.analysis.sweep import sweep_summary
+from explorer.training.datasets import DATASETS
 from explorer.units import times
 
 from streamlit.testing.v1 import AppTest
@@ -76,6 +77,9 @@ def test_training_page_starts_polls_and_stops_a_run():
     at = open_page("training")
     widget(at, "train_n").set_value(256).run()
     widget(at, "train_epochs").set_value(50).run()
+    # the sidebar net has 10 classes; trained on the shapes it gets theirs, and the page says so
+    assert any(f"with the dataset's {DATASETS['shapes'].num_classes} classes" in c.value
+               for c in at.caption)
     widget(at, "train_start").click().run()
     job = at.session_state["training_job"]
     deadline = time.time() + 60

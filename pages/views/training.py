@@ -44,10 +44,15 @@ def show_recorded() -> None:
     st.subheader("He et al. Fig. 1, recorded")
     conditions = f"; {record.conditions}" if record.conditions else ""
     st.caption(f"Recorded, not live: on {record.device.upper()} ({record.threads} thread per "
-               f"run{conditions}), {record.minutes:.0f} min. Thin lines: training error of each "
-               f"batch (smoothed); bold: held-out error after each epoch.")
+               f"run{conditions}), {record.minutes:.0f} min. Laid out as the paper's figure: "
+               f"plain nets left, residual nets right, error (lower is better) instead of loss "
+               f"and accuracy. Thin lines: training error of each batch (smoothed); bold: "
+               f"held-out error after each epoch.")
     with st.expander("The command that recorded it"):
         st.code(record.command, language="bash")
+        if " ; " in record.command and "at once" in record.conditions:
+            st.caption("Written one after the other; the record ran them at once, each in its "
+                       "own process with one thread (end each with `&` to do the same).")
     st.plotly_chart(figure6(record.curves), width="stretch", key="train_figure6")
     for line in verdicts([c.outcome() for c in record.curves]):
         st.markdown(f"- {line}")

@@ -30,7 +30,8 @@ class Setup:
     download: bool
 
     def describe(self) -> str:
-        return ", ".join(f"{label}: {spec.depth} layers at {spec.image_size} px"
+        return ", ".join(f"{label}: {spec.depth} layers at {spec.image_size} px with the "
+                         f"dataset's {spec.num_classes} classes"
                          for label, spec in self.runs.items())
 
 

@@ -185,7 +185,8 @@ with guard.user_errors("Grad-CAM"):
         st.dataframe(
             {"class": [weights.classes[c] for c in result.top_classes],
              "probability": [round(p, 4) for p in result.top_probs]},
-            hide_index=True, width="stretch")
+            hide_index=True, width="stretch", column_config={  # 1 and 0 read as yes/no
+                "probability": st.column_config.NumberColumn(format="percent")})
         file = downloads.file_name("gradcam", picked.caption.strip("`"), layer, class_name,
                                    net_name, name.replace(" ", "-"), ext="png")
         st.download_button("Overlay (.png)", lambda: overlay, file, "image/png",  # no copy per rerun

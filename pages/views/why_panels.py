@@ -251,7 +251,8 @@ def feature_panel(pair: Pair, device: torch.device) -> None:
         st.caption("A mean over channels lets positive and negative channels cancel, so F(x) can "
                    "look faint here while its size (‖F(x)‖, over every channel and pixel) is "
                    "not; the output after relu has no negative values left to cancel. Pick one "
-                   "channel under *Show* to see F(x) unaveraged.")
+                   "channel under *Show* to see F(x) unaveraged (the ratio above is over all "
+                   "channels: in one channel F(x) can be weaker or stronger than x).")
     summary = {name: {"block": p.block, "branch_to_skip_norm_ratio": p.branch_ratio,
                       "top_channels": {m.stage: dict(zip(m.channels, m.means))
                                        for m in grids[name]}}

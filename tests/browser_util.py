@@ -40,14 +40,7 @@ def running_app(extra_env: dict[str, str] | None = None, base_path: str = ""):
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}" + (f"/{base_path}" if base_path else "")
     try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
+        if not answers_health(url, 90, proc):
             raise RuntimeError(f"the app did not start; see {log.name}")
         first_visit(url)
         yield url
@@ -58,6 +51,19 @@ def running_app(extra_env: dict[str, str] | None = None, base_path: str = ""):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def answers_health(url: str, seconds: float, proc: subprocess.Popen) -> bool:
+    """Whether ``url``'s Streamlit health check (through a proxy too) says ok within ``seconds``
+    while ``proc``, the process behind it, is still running."""
+    deadline = time.time() + seconds
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return True
+        except OSError:
+            time.sleep(0.3)
+    return False
 
 
 def first_visit(url: str) -> None:

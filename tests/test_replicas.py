@@ -9,8 +9,6 @@ uploads an image on Grad-CAM and must see it analysed.
 import re
 import shutil
 import subprocess
-import time
-import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -18,7 +16,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
-from browser_util import ROOT, free_port, launch_browser, running_app, wait_idle
+from browser_util import (ROOT, answers_health, free_port, launch_browser, running_app,
+                          wait_idle)
 
 pytestmark = pytest.mark.browser
 
@@ -52,15 +51,8 @@ def running_nginx(stack: ExitStack, conf: Path, url: str) -> None:
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     stack.callback(proc.wait, 15)
     stack.callback(proc.terminate)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return
-        except OSError:
-            assert proc.poll() is None, (conf.parent / "error.log").read_text()
-            time.sleep(0.2)
-    raise RuntimeError("nginx did not answer")
+    if not answers_health(url, 30, proc):
+        raise RuntimeError(f"nginx did not answer: {(conf.parent / 'error.log').read_text()}")
 
 
 def served_by(response) -> int:

@@ -59,30 +59,47 @@ def _kept(store: dict[str, tuple[float, float]], device: str, measure) -> float:
     return value
 
 
-def _time_reference_steps(device: str) -> float:
-    import torch
-    import torch.nn.functional as F
-
+def _reference_model(device: str):
     from explorer.nets.model import build
     from explorer.nets.spec import preset
 
     spec = preset(REFERENCE[0]).replace(num_classes=8)
-    model = build(spec, 0, device)
+    return spec, build(spec, 0, device)
+
+
+def _seconds_per_call(device: str, call, timed: int) -> float:
+    """One untimed call (warm-up), then the mean time of ``timed`` calls (a GPU synchronised)."""
+    import torch
+
+    def synchronise() -> None:
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+
+    call()
+    synchronise()
+    began = time.perf_counter()
+    for _ in range(timed):
+        call()
+    synchronise()
+    return (time.perf_counter() - began) / timed
+
+
+def _time_reference_steps(device: str) -> float:
+    import torch
+    import torch.nn.functional as F
+
+    spec, model = _reference_model(device)
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(REFERENCE[1], 3, 32, 32, generator=gen).to(device)
     y = torch.randint(0, 8, (REFERENCE[1],), generator=gen).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    for i in range(4):
-        if i == 1:
-            if device.startswith("cuda"):
-                torch.cuda.synchronize()
-            began = time.perf_counter()
+
+    def step() -> None:
         optimizer.zero_grad(set_to_none=True)
         F.cross_entropy(model(x), y).backward()
         optimizer.step()
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    seconds = (time.perf_counter() - began) / 3
+
+    seconds = _seconds_per_call(device, step, timed=3)
     return _forward_mult_adds(spec) * REFERENCE[1] * BACKWARD_FACTOR / seconds
 
 
@@ -97,22 +114,12 @@ def _time_reference_evaluation(device: str) -> float:
     import torch
 
     from explorer.analysis.lesion import EVAL_BATCH
-    from explorer.nets.model import build
-    from explorer.nets.spec import preset
 
-    spec = preset(REFERENCE[0]).replace(num_classes=8)
-    model = build(spec, 0, device).eval()
+    spec, model = _reference_model(device)
+    model.eval()
     x = torch.randn(EVAL_BATCH, 3, 32, 32, generator=torch.Generator().manual_seed(0)).to(device)
     with torch.no_grad():
-        for i in range(3):
-            if i == 1:
-                if device.startswith("cuda"):
-                    torch.cuda.synchronize()
-                began = time.perf_counter()
-            model(x).argmax(1)
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-    seconds = (time.perf_counter() - began) / 2
+        seconds = _seconds_per_call(device, lambda: model(x).argmax(1), timed=2)
     return _forward_mult_adds(spec) * EVAL_BATCH / seconds
 
 

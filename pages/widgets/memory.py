@@ -20,6 +20,7 @@ from streamlit.runtime import Runtime, exists
 from explorer.training.jobs import THREAD_NAME
 
 POLL_S = 1.0
+SETTLE_S = 5.0
 
 _lock = threading.Lock()
 _started = False
@@ -55,10 +56,16 @@ def _collect_when_sessions_end(sessions: Callable[[], int]) -> None:
         # A training of a session that is already gone keeps its models until its thread ends.
         return sessions() + sum(t.name == THREAD_NAME for t in threading.enumerate())
 
-    before = holders()
+    before, again_at = holders(), None
     while True:
         time.sleep(POLL_S)
         now = holders()
         if now < before:
             gc.collect()
+            # Once more when things have settled: a session's last script run or a stopped
+            # training can let go of its models a moment after it stopped being counted.
+            again_at = time.monotonic() + SETTLE_S
+        elif again_at is not None and time.monotonic() >= again_at:
+            gc.collect()
+            again_at = None
         before = now

@@ -179,8 +179,7 @@ def lesion_study(model: nn.Module, data: Data, draws: int = 5, seed: int = 0,
     chunks = [(images[i:i + EVAL_BATCH].to(device), labels[i:i + EVAL_BATCH].to(device))
               for i in range(0, len(images), EVAL_BATCH)]
     names = [name for name, _ in model.blocks()]
-    deletable = {name: is_deletable(block) for name, block in model.blocks()}
-    subsets, todo = _plan(model, draws, seed, random_k)
+    deletable, subsets, todo = _plan(model, draws, seed, random_k)
     with preserved(model):
         model.eval()
         accuracy: dict[tuple[str, ...], float] = {}
@@ -200,18 +199,20 @@ def lesion_study(model: nn.Module, data: Data, draws: int = 5, seed: int = 0,
 
 
 def _plan(model: nn.Module, draws: int, seed: int, random_k: bool):
-    """The random subsets per k, and every deletion to evaluate (nothing, each block, subsets)."""
-    pool = [name for name, block in model.blocks() if is_deletable(block)]
+    """Which blocks can be deleted, the random subsets per k, and every deletion to evaluate
+    (nothing, each block, the subsets)."""
+    deletable = {name: is_deletable(block) for name, block in model.blocks()}
+    pool = [name for name, can in deletable.items() if can]
     subsets = draw_subsets(pool, draws, seed) if random_k else {}
     todo = [()] + [(n,) for n in pool]
     todo += [s for found in subsets.values() for s in found if s not in todo]
-    return subsets, todo
+    return deletable, subsets, todo
 
 
 def planned_evaluations(model: nn.Module, draws: int, seed: int = 0,
                         random_k: bool = True) -> int:
     """How many held-out evaluations ``lesion_study`` will run on ``model`` (nothing is run)."""
-    return len(_plan(model, draws, seed, random_k)[1])
+    return len(_plan(model, draws, seed, random_k)[2])
 
 
 def planned_work(model: nn.Module, draws: int, seed: int = 0, random_k: bool = True) -> float:
@@ -221,7 +222,7 @@ def planned_work(model: nn.Module, draws: int, seed: int = 0, random_k: bool = T
     so its blocks cost about the same: deleting k of n blocks saves about k/n of the work.
     """
     blocks = len(list(model.blocks()))
-    return sum(1 - len(subset) / blocks for subset in _plan(model, draws, seed, random_k)[1])
+    return sum(1 - len(subset) / blocks for subset in _plan(model, draws, seed, random_k)[2])
 
 
 @torch.no_grad()

@@ -103,13 +103,6 @@ def _time_reference_steps(device: str) -> float:
     return _forward_mult_adds(spec) * REFERENCE[1] * BACKWARD_FACTOR / seconds
 
 
-def estimate_seconds(runs: dict[str, NetSpec] | list[NetSpec], config: TrainConfig,
-                     device: str) -> float:
-    """Seconds a job of these runs should take on ``device`` (an estimate, ± tens of %)."""
-    specs = runs.values() if isinstance(runs, dict) else runs
-    return sum(run_cost(s, config) for s in specs) / measured_throughput(device)
-
-
 def _time_reference_evaluation(device: str) -> float:
     import torch
 
@@ -123,7 +116,13 @@ def _time_reference_evaluation(device: str) -> float:
     return _forward_mult_adds(spec) * EVAL_BATCH / seconds
 
 
+def estimate_seconds(runs: dict[str, NetSpec] | list[NetSpec], config: TrainConfig,
+                     device: str) -> float:
+    """Seconds a job of these runs should take on ``device`` (an estimate, ± tens of %)."""
+    specs = runs.values() if isinstance(runs, dict) else runs
+    return sum(run_cost(s, config) for s in specs) / measured_throughput(device)
+
+
 def forward_seconds(spec: NetSpec, images: int, device: str) -> float:
     """Seconds to evaluate ``images`` images with ``spec`` on ``device`` (an estimate)."""
     return _forward_mult_adds(spec) * images / measured_eval_throughput(device)
-

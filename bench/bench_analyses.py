@@ -34,8 +34,7 @@ from explorer import build, preset  # noqa: E402
 from explorer.analysis.heldout import heldout_shapes  # noqa: E402
 from explorer.analysis.landscape import loss_landscape  # noqa: E402
 from explorer.analysis.lesion import EVAL_BATCH, lesion_study  # noqa: E402
-from explorer.analysis.receptive_field import (effective_receptive_field,  # noqa: E402
-                                               forward_until)
+from explorer.analysis.receptive_field import effective_receptive_field, forward_until  # noqa: E402
 from explorer.io.weights import load_shipped, shipped_checkpoints  # noqa: E402
 
 

@@ -24,7 +24,7 @@ import torch  # noqa: E402
 import torchinfo  # noqa: E402
 
 from explorer import build, estimate, preset, stage_table  # noqa: E402
-from explorer.analysis.tables import _trace, meta_model  # noqa: E402
+from explorer.nets.measure import _trace, meta_model  # noqa: E402
 
 
 def best_of(fn: Callable[[], object], repeats: int, setup: Callable[[], object] = lambda: None

@@ -39,7 +39,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from explorer import PRESETS, build, stage_table  # noqa: E402
-from explorer.analysis.tables import estimate  # noqa: E402
+from explorer.nets.measure import estimate  # noqa: E402
 
 GiB = 2**30
 
@@ -246,7 +246,7 @@ def check_simulated_oom_page(device, small):
 
 
 def check_simulated_oom_job(device, small):
-    from explorer import budget
+    from explorer import slots
     from explorer.training.jobs import TrainingJob
 
     guard = guard_module()
@@ -261,8 +261,8 @@ def check_simulated_oom_job(device, small):
         job.wait(timeout=300)
     assert not job.running, "the job did not end"
     assert job.error and guard.is_out_of_memory(job.error), f"job.error = {job.error!r}"
-    slots = getattr(budget, "GPU_SLOTS", None)
-    free = getattr(getattr(budget, "_gpu_gate", None), "_value", None)
+    slots = getattr(slots, "GPU_SLOTS", None)
+    free = getattr(getattr(slots, "_gpu_gate", None), "_value", None)
     if slots is not None and free is not None:
         assert free == slots, f"{slots - free} GPU slot(s) still held after the failed job"
     return f"job.error = {job.error[:50]}…; GPU slots free {free}/{slots}"

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from explorer import PRESETS, NetSpec, stage_table
+from explorer import PRESETS, NetSpec, stage_frame, stage_table
 from explorer.units import format_count
 from pages.widgets.state import Choice
 
@@ -81,13 +81,16 @@ def test_stage_table_matches_explorer():
     at = fresh_app()
     widget(at, "w_preset").select("resnet20").run()
     frame = at.dataframe[0].value
-    want = stage_table(PRESETS["resnet20"]).to_frame()
+    want = stage_frame(stage_table(PRESETS["resnet20"]))
     assert list(frame["params"]) == list(want["params"])
     assert list(frame["mult-adds"]) == list(want["mult-adds"])
-    # hand-computed in test_receptive_field_table; the head sees the whole image, no "None"
-    assert list(frame["receptive field"]) == ["3", "15", "37 (≥ image)", "81 (≥ image)",
-                                              "whole image", ""]  # 32 px images
-    assert list(frame["stride"]) == ["1", "1", "2", "4", "", ""]
+    # hand-computed in test_receptive_field_table; numbers stay numbers, the notes say the rest
+    assert list(frame["receptive field"][:4]) == [3, 15, 37, 81]  # 32 px images
+    assert frame["receptive field"][4:].isna().all()
+    assert list(frame["cumulative stride"][:4]) == [1, 1, 2, 4]
+    assert list(frame["note"]) == ["", "", "field ≥ image: a central unit sees all of it",
+                                   "field ≥ image: a central unit sees all of it",
+                                   "global pool: sees the whole image", ""]
 
 
 def test_bad_config_shows_error_and_keeps_working():

@@ -13,7 +13,7 @@ import torchvision
 
 from explorer.cli.main import main
 from explorer.nets.spec import preset
-from explorer.analysis.tables import stage_table
+from explorer.nets.measure import stage_table
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -100,7 +100,7 @@ def test_the_event_log_is_thinned_never_truncated():
 
 def test_run_cost_by_hand():
     config = TrainConfig(train_size=64, epochs=2, batch_size=32, val_size=10, twin=True)
-    from explorer.analysis.tables import stage_table
+    from explorer.nets.measure import stage_table
 
     forward = stage_table(TINY, 1).total_mult_adds
     # 2 variants × forward × (2 epochs × 2 steps × 32 images × 3 + 2 epochs × 10 held-out)
@@ -133,9 +133,9 @@ def test_the_eta_waits_for_the_first_steps_and_counts_from_the_first_slot():
 
 
 def test_trainings_queue_for_a_slot_and_a_queued_job_that_is_stopped_ends_at_once(monkeypatch):
-    import explorer.budget as budget
+    import explorer.slots as slot_module
 
-    monkeypatch.setattr(budget, "_training_gate", budget.FairSlots(1))
+    monkeypatch.setattr(slot_module, "_training_gate", slot_module.FairSlots(1))
     config = TrainConfig(epochs=50, batch_size=8, train_size=64)
     first = TrainingJob({"a": TINY}, config, make_data, "cpu").start()
     deadline = time.time() + 60
@@ -152,14 +152,14 @@ def test_trainings_queue_for_a_slot_and_a_queued_job_that_is_stopped_ends_at_onc
     assert first.running  # the one training goes on
     first.stop()
     first.wait(60)
-    assert budget._training_gate.acquire(blocking=False)  # the slot is free again
+    assert slot_module._training_gate.acquire(blocking=False)  # the slot is free again
 
 
 def test_an_orphaned_queued_job_ends_within_the_grace(monkeypatch):
-    import explorer.budget as budget
+    import explorer.slots as slot_module
 
-    slots = budget.FairSlots(1)
-    monkeypatch.setattr(budget, "_training_gate", slots)
+    slots = slot_module.FairSlots(1)
+    monkeypatch.setattr(slot_module, "_training_gate", slots)
     monkeypatch.setattr(jobs, "ORPHAN_GRACE_S", 0.5)
     monkeypatch.setattr(jobs, "ALIVE_POLL_S", 0.1)
     assert slots.acquire()  # somebody else's training holds the only slot
@@ -172,7 +172,7 @@ def test_an_orphaned_queued_job_ends_within_the_grace(monkeypatch):
 
 
 def test_a_waiter_that_gives_up_just_as_the_slot_arrives_passes_it_on():
-    from explorer.budget import FairSlots
+    from explorer.slots import FairSlots
 
     slots = FairSlots(1)
     assert slots.acquire()

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from explorer import NetSpec, build
-from explorer.analysis.receptive_field import (effective_receptive_field, forward_until,
-                                               mass_side, theoretical_window, windows)
+from explorer.analysis.receptive_field import effective_receptive_field, forward_until, mass_side
+from explorer.nets.windows import theoretical_window, windows
 
 from why_util import TINY, assert_unchanged, batch, snapshot, tiny_pair
 

@@ -2,11 +2,11 @@
 
 import pytest
 
-from explorer import PRESETS, NetSpec, stage_table
+from explorer import PRESETS, NetSpec, stage_frame, stage_table
 
 
 def column(spec, name):
-    return dict(zip(stage_table(spec).to_frame()["stage"], stage_table(spec).to_frame()[name]))
+    return dict(zip(stage_frame(stage_table(spec))["stage"], stage_frame(stage_table(spec))[name]))
 
 
 def test_resnet20_by_hand():
@@ -23,7 +23,7 @@ def test_imagenet_stem_and_an_empty_stage_by_hand():
     spec = NetSpec(layers=(1, 0, 1), base_width=8, num_classes=3, image_size=64)
     # 7x7/2 conv: 7, jump 2; 3x3/2 max-pool: 7 + 2*2 = 11, jump 4. layer1: + 2*2*4 = 27.
     # layer2 is empty: it passes its input through. layer3: +2*4 (strided conv), +2*8 = 51.
-    rf, stride = column(spec, "receptive field"), column(spec, "stride")
+    rf, stride = column(spec, "receptive field"), column(spec, "cumulative stride")
     assert (rf["stem"], rf["layer1"], rf["layer2"], rf["layer3"]) == (11, 27, 27, 51)
     assert (stride["stem"], stride["layer1"], stride["layer2"], stride["layer3"]) == (4, 4, 4, 8)
     assert rf["head"] is pd_na() and rf["total"] is pd_na()

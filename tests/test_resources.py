@@ -12,12 +12,13 @@ import torch
 
 import explorer
 import explorer.budget as budget
+import explorer.slots as slot_module
 import explorer.analysis.gradcam
 import explorer.training.jobs
 from explorer import PRESETS, NetSpec, estimate
 from explorer.training.config import TrainConfig
-from explorer.budget import (CPU_SLOTS, GPU_SLOTS, FairSlots, GiB, budget_bytes, check_fits,
-                             gate, training_slot)
+from explorer.budget import GiB, budget_bytes, check_fits
+from explorer.slots import CPU_SLOTS, GPU_SLOTS, FairSlots, gate, training_slot
 from explorer.analysis.sweep import sweep_spec
 from explorer.units import format_bytes
 from pages.widgets import state, weights_picker
@@ -77,35 +78,35 @@ def test_a_broken_budget_setting_is_a_clear_error(monkeypatch, text):
 
 # ---- the GPU gate ---------------------------------------------------------------------------
 def test_gate_has_gpu_slots_and_frees_a_slot_when_the_job_fails():
-    taken = [budget._gpu_gate.acquire(blocking=False) for _ in range(GPU_SLOTS)]
+    taken = [slot_module._gpu_gate.acquire(blocking=False) for _ in range(GPU_SLOTS)]
     try:
-        assert all(taken) and not budget._gpu_gate.acquire(blocking=False)  # all are taken
+        assert all(taken) and not slot_module._gpu_gate.acquire(blocking=False)  # all are taken
         with gate("cpu"):  # the CPU's slots are others
             pass
     finally:
         for _ in range(GPU_SLOTS):
-            budget._gpu_gate.release()
+            slot_module._gpu_gate.release()
     with pytest.raises(RuntimeError):
         with gate("cuda"):
             raise RuntimeError("the job failed")
-    acquired = [budget._gpu_gate.acquire(blocking=False) for _ in range(GPU_SLOTS)]
+    acquired = [slot_module._gpu_gate.acquire(blocking=False) for _ in range(GPU_SLOTS)]
     for _ in range(sum(acquired)):
-        budget._gpu_gate.release()
+        slot_module._gpu_gate.release()
     assert all(acquired)  # every slot came back
 
 
 def test_cpu_slots_are_the_cores_over_torchs_threads_and_a_training_queues_apart():
     assert CPU_SLOTS == max(1, (os.cpu_count() or 1) // torch.get_num_threads())
-    taken = [budget._cpu_gate.acquire(blocking=False) for _ in range(CPU_SLOTS)]
+    taken = [slot_module._cpu_gate.acquire(blocking=False) for _ in range(CPU_SLOTS)]
     try:
-        assert all(taken) and not budget._cpu_gate.acquire(blocking=False)
+        assert all(taken) and not slot_module._cpu_gate.acquire(blocking=False)
         with training_slot("cpu", lambda: False) as taken:  # trainings queue apart
             assert taken
     finally:
         for _ in range(CPU_SLOTS):
-            budget._cpu_gate.release()
-    assert budget._cpu_gate.acquire(blocking=False)  # every slot came back
-    budget._cpu_gate.release()
+            slot_module._cpu_gate.release()
+    assert slot_module._cpu_gate.acquire(blocking=False)  # every slot came back
+    slot_module._cpu_gate.release()
 
 
 def test_waiters_get_the_slot_in_the_order_they_came():

@@ -12,7 +12,8 @@ from torch import nn
 
 from explorer.nets.model import build
 from explorer.nets.spec import NetSpec, preset
-from explorer.analysis.tables import estimate, layer_summary, stage_table
+from explorer.nets.measure import estimate, stage_table
+from explorer.analysis.tables import layer_summary, stage_frame
 
 TOP_GROUP = {"conv1": "stem", "bn1": "stem", "relu": "stem", "maxpool": "stem",
              "avgpool": "head", "fc": "head"}
@@ -135,7 +136,7 @@ def test_bad_sizes_raise_value_error():
 
 def test_frame_and_dict_agree_with_the_rows():
     table = stage_table(SPECS["resnet20"], 4)
-    frame = table.to_frame()
+    frame = stage_frame(table)
     assert list(frame["stage"]) == ["stem", "layer1", "layer2", "layer3", "head", "total"]
     assert frame["params"].iloc[-1] == table.total_params == frame["params"].iloc[:-1].sum()
     data = table.to_dict()

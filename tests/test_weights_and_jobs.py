@@ -9,7 +9,7 @@ import torchvision
 
 import torchvision.models._api as tv_api
 from explorer import NetSpec
-from explorer.budget import gate
+from explorer.slots import gate
 from explorer.training.shapes import ShapesDataset
 from explorer.training.config import TrainConfig
 from explorer.training.jobs import TrainingJob
@@ -70,14 +70,14 @@ def test_job_stops_between_runs_and_reports_errors():
 
 
 def test_gates_nest_without_waiting_for_themselves_and_bound_gpu_holders(monkeypatch):
-    import explorer.budget as budget
+    import explorer.slots as slot_module
 
     with gate("cpu"), gate("cpu"), gate("cpu"):  # one thread, one CPU slot: no deadlock
         pass
-    assert budget._cpu_gate.acquire(blocking=False)  # and the slot came back
-    budget._cpu_gate.release()
+    assert slot_module._cpu_gate.acquire(blocking=False)  # and the slot came back
+    slot_module._cpu_gate.release()
     slots = threading.BoundedSemaphore(2)
-    monkeypatch.setattr(budget, "_gpu_gate", slots)
+    monkeypatch.setattr(slot_module, "_gpu_gate", slots)
     inside, peak, lock = [0], [0], threading.Lock()
     release = threading.Event()
 

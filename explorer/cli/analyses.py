@@ -72,7 +72,7 @@ def _setup(args: argparse.Namespace, batch: int, training: bool):
 
 
 def _run(args: argparse.Namespace, batch: int, training: bool, analyse, describe) -> int:
-    from explorer.budget import gate
+    from explorer.slots import gate
 
     try:
         model, spec, device, data = _setup(args, batch, training)

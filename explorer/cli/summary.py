@@ -44,7 +44,8 @@ def spec_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from explorer.analysis.tables import stage_table
+    from explorer.analysis.tables import stage_frame
+    from explorer.nets.measure import stage_table
 
     try:
         spec = spec_from_args(args)
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(table.to_dict(), indent=2))
     else:
-        frame = table.to_frame()
+        frame = stage_frame(table)
         frame["activation MB"] = frame["activation MB"].round(2)
         print(frame.to_string(index=False))
     return 0

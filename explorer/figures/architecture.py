@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer.analysis.tables import StageTable
+from explorer.nets.measure import StageTable
 from explorer.figures.style import ACCENT, RESIDUAL, SECONDARY
 
 

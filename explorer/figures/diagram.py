@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 
 from explorer.nets.spec import NetSpec
-from explorer.analysis.tables import stage_table
+from explorer.nets.measure import stage_table
 from explorer.figures.style import ACCENT, INK, MUTED, RESIDUAL, STAGE_FILLS
 
 BOX_W, BOX_H, GAP = 1.6, 1.0, 0.9

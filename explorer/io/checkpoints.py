@@ -25,7 +25,7 @@ from torch import nn
 
 from explorer.nets.model import ResNet
 from explorer.nets.spec import NetSpec
-from explorer.analysis.tables import meta_model
+from explorer.nets.measure import meta_model
 
 MAX_BYTES = 512 * 2**20  # ResNet-152's float32 weights are about 240 MB
 NESTED_KEYS = ("state_dict", "model_state_dict", "model")

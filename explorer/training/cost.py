@@ -19,7 +19,7 @@ REFERENCE = ("resnet20", 32)  # the calibration network and batch size
 
 
 def _forward_mult_adds(spec: NetSpec) -> int:
-    from explorer.analysis.tables import stage_table
+    from explorer.nets.measure import stage_table
 
     return stage_table(spec, 1).total_mult_adds
 

@@ -7,7 +7,7 @@ events the UI polls. Its life is bounded three ways:
 - **Its session.** ``alive`` (a callable the page passes, e.g. "is my Streamlit session still
   connected?") is polled every few seconds; once it has answered False for ``ORPHAN_GRACE_S``
   seconds in a row (a reconnect within that time keeps the run), the job stops itself.
-- **The machine.** It holds a slot only while it trains (one of ``explorer.budget.GPU_SLOTS`` on
+- **The machine.** It holds a slot only while it trains (one of ``explorer.slots.GPU_SLOTS`` on
   CUDA, of ``TRAINING_SLOTS`` on the CPU), takes it only once the run's data is ready (a download
   never holds a slot), and a job that is stopped or orphaned while queued ends at once.
 - **Memory.** The event log is bounded: past ``MAX_EVENTS`` it drops every other step event (the
@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from explorer.budget import training_slot
+from explorer.slots import training_slot
 from explorer.nets.spec import NetSpec
 from explorer.training.config import TrainConfig
 from explorer.training.cost import run_cost

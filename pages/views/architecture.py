@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer import estimate, layer_summary, stage_table
+from explorer import estimate, layer_summary, stage_frame, stage_table
 from explorer.devices import describe
 from explorer.figures.diagram import network_diagram
 from explorer.figures.architecture import shape_flow, stage_bars
@@ -25,27 +25,9 @@ def stage_charts(spec, batch):
     return stage_bars(table), shape_flow(table)
 
 
-def _window(pixels: int | None, image_size: int) -> str:
-    """A stage's receptive field; the head's global pool has none of its own: it sees it all.
-
-    A window as wide as the image covers all of it only for a central unit, so it is said so."""
-    if pixels is None:
-        return "whole image"
-    return f"{pixels} (≥ image)" if pixels >= image_size else str(pixels)
-
-
 @st.cache_resource(max_entries=64, show_spinner=False)
-def stage_frame(spec, batch):
-    table = stage_table(spec, batch)
-    frame = table.to_frame()
-    if "activation MB" in frame:  # decimal megabytes, as everywhere in the app (explorer.units)
-        frame["activation MB"] = [r.activation_bytes / MB for r in table.rows] + \
-            [table.total_activation_bytes / MB]
-    # The head pools over the whole image and a total has no window: say so instead of "None".
-    frame["receptive field"] = [_window(r.receptive_field, spec.image_size)
-                                for r in table.rows] + [""]
-    frame["stride"] = [str(r.stride) if r.stride else "" for r in table.rows] + [""]
-    return frame
+def cached_frame(spec, batch):
+    return stage_frame(stage_table(spec, batch))
 
 st.title("Architecture")
 st.markdown(
@@ -113,17 +95,16 @@ with guard.user_errors("Could not build the network"):  # out-of-memory gets adv
 st.subheader("Stages")
 st.caption("Each row is one stage: the shape it outputs for the whole batch, its parameters, "
            "its mult-adds, and the activation memory its layers keep for the backward pass.")
-frame = stage_frame(spec, batch)
+frame = cached_frame(spec, batch)
 st.dataframe(frame, hide_index=True, width="stretch",
              column_config={"params": st.column_config.NumberColumn(format="localized"),
                             "mult-adds": st.column_config.NumberColumn(format="localized"),
                             "activation MB": st.column_config.NumberColumn(
                                 format="%.2f", help="10⁶ bytes"),
-                            "receptive field": st.column_config.TextColumn(
+                            "receptive field": st.column_config.NumberColumn(
                                 help="Width in input pixels of the window one output value of "
-                                     "the stage can see (theoretical; ≥ image: a central unit "
-                                     "sees the whole image)"),
-                            "stride": st.column_config.TextColumn(
+                                     "the stage can see (theoretical)"),
+                            "cumulative stride": st.column_config.NumberColumn(
                                 help="Input pixels between two neighbouring output values "
                                      "(the product of the strides so far)")})
 left, right = st.columns(2)

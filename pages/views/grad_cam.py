@@ -7,7 +7,8 @@ import numpy as np
 import streamlit as st
 from PIL import Image, ImageDraw
 
-from explorer.budget import check_fits, gate
+from explorer.budget import check_fits
+from explorer.slots import gate
 from explorer.analysis.gradcam import (attribute, cam_layers, cam_overlay, colormap, grad_cam,
                                        grad_cam_grid)
 from explorer.io.images import fit_image, preprocess
@@ -164,7 +165,7 @@ with guard.user_errors("Grad-CAM"):
 
         def once(what: tuple, compute, heavy: bool = True):
             """Computed once for every session showing these weights and this image; a heavy
-            computation waits for a compute slot (explorer.budget.gate)."""
+            computation waits for a compute slot (explorer.slots.gate)."""
             def run():
                 if not heavy:
                     return compute()

@@ -5,7 +5,8 @@ import streamlit as st
 from explorer import gradient_flow
 from explorer.analysis.gradflow import compare_models
 from explorer.analysis.batches import SOURCES, analysis_batch
-from explorer.budget import check_fits, gate
+from explorer.budget import check_fits
+from explorer.slots import gate
 from explorer.figures.gradflow import (depth_sweep_figure, flow_figure, response_std_figure,
                                        weight_grad_heatmap)
 from explorer.io.images import MAX_BYTES, load_image

@@ -17,7 +17,8 @@ from torch import nn
 from explorer import build
 from explorer.analysis.batches import fit_channels
 from explorer.analysis.heldout import heldout_shapes
-from explorer.budget import check_fits, gate
+from explorer.budget import check_fits
+from explorer.slots import gate
 from explorer.io.weights import load_shipped, shipped_checkpoints, twin_of
 from explorer.nets.spec import NetSpec
 from pages.widgets import downloads, persist, state

@@ -11,10 +11,12 @@ import torch
 from explorer.analysis import landscape as landscape_mod
 from explorer.analysis import lesion as lesion_mod
 from explorer.analysis.feature_maps import skip_parts, stage_feature_maps
-from explorer.analysis.receptive_field import ERF_BATCH, effective_receptive_field, windows
+from explorer.analysis.receptive_field import ERF_BATCH, effective_receptive_field
+from explorer.nets.windows import windows
 from explorer.analysis.why_report import (erf_sentences, landscape_sentences, lesion_sentences,
                                           skip_sentence)
-from explorer.budget import check_fits, gate
+from explorer.budget import check_fits
+from explorer.slots import gate
 from explorer.figures.why import (landscape_contour_figure, landscape_line_figure,
                                   landscape_surface_figure, lesion_blocks_figure,
                                   lesion_random_figure)

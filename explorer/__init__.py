@@ -23,7 +23,7 @@ _WHERE = {
     "explorer.io.images": ("load_image", "preprocess"),
     "explorer.io.checkpoints": ("CheckpointReport", "load_checkpoint", "save_checkpoint",
                                 "load_saved"),
-    "explorer.training.shapes": ("CLASSES", "ShapesDataset"),
+    "explorer.data.shapes": ("CLASSES", "ShapesDataset"),
     "explorer.training.train": ("TrainResult", "train", "evaluate"),
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}

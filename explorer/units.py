@@ -56,6 +56,11 @@ def format_count(n: float) -> str:
     return f"{n:.0f}"
 
 
+def pct(x: float) -> str:
+    """One unit for accuracy everywhere: percent with one decimal."""
+    return f"{100 * x:.1f} %"
+
+
 def format_duration(seconds: float) -> str:
     """``42 s`` under a minute and a half, whole minutes beyond (estimates, not timings)."""
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"

@@ -6,7 +6,7 @@ import pytest
 
 from explorer import NetSpec, gradient_flow
 from explorer.analysis.sweep import sweep_summary
-from explorer.training.datasets import DATASETS
+from explorer.data.registry import DATASETS
 from explorer.units import times
 
 from streamlit.testing.v1 import AppTest

@@ -6,7 +6,7 @@ from PIL import Image
 
 from explorer import PRESETS, NetSpec
 from explorer.analysis.batches import analysis_batch, fit_channels
-from explorer.training.shapes import ShapesDataset
+from explorer.data.shapes import ShapesDataset
 
 
 def test_fit_channels_by_hand():

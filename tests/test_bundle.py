@@ -12,7 +12,7 @@ from explorer import NetSpec
 from explorer.io.bundle import bundle_runs, read_bundle
 from explorer.training.config import TrainConfig
 from explorer.training.runner import run_metrics
-from explorer.training.shapes import CLASSES, MEAN, STD, ShapesDataset
+from explorer.data.shapes import CLASSES, MEAN, STD, ShapesDataset
 from explorer.training.train import train
 
 TINY = NetSpec(layers=(1, 1), base_width=4, stem="cifar", num_classes=8, image_size=16)
@@ -78,10 +78,10 @@ def test_a_pickle_inside_a_bundle_is_never_loaded(trained):
 
 
 def test_the_grad_cam_upload_takes_a_bundle_with_its_own_facts(trained):
-    from pages.widgets.weights_picker import _from_bundle
+    from explorer.io.twins import uploaded_twins
 
     result, data = trained
-    weights = _from_bundle(data, torch.device("cpu"))
+    weights = uploaded_twins(data, "trained-models.zip", TINY, device=torch.device("cpu"))
     assert weights.spec == result.specs["residual"] and weights.classes == CLASSES
     assert weights.normalization == (MEAN, STD)
     x = ShapesDataset(2, 16, 0, "test").get_batch(torch.arange(2))[0]

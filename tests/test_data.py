@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.training.shapes import CLASSES, MEAN, STD, ShapesDataset, denormalize, sdf_polygon
-import explorer.training.datasets as datasets
+from explorer.data.shapes import CLASSES, MEAN, STD, ShapesDataset, denormalize, sdf_polygon
+import explorer.data.splits as splits_module
 from explorer.training.config import TrainConfig
-from explorer.training.datasets import DATASETS
+from explorer.data.registry import DATASETS
 
 
 def test_items_are_reproducible_by_seed_split_and_index():
@@ -109,20 +109,20 @@ def test_mean_and_std_constants_match_the_data():
 
 
 def test_torchvision_datasets_never_download_unless_asked(tmp_path, monkeypatch):
-    monkeypatch.setattr(datasets, "DATA_ROOT", tmp_path)
+    monkeypatch.setattr(splits_module, "DATA_ROOT", tmp_path)
     config = TrainConfig(dataset="cifar10", train_size=64)
     for name in ("cifar10", "fashion-mnist"):
         with pytest.raises(ValueError, match="Tick “download”"):
-            DATASETS[name].splits(config.replace(dataset=name), DATASETS[name].native_size)
+            config.replace(dataset=name).splits(DATASETS[name].native_size)
     assert list(tmp_path.iterdir()) == [] or all(p.is_dir() for p in tmp_path.rglob("*"))
     with pytest.raises(ValueError, match="can not be trained on"):
-        DATASETS["imagenet"].splits(config, 224)
+        splits_module.splits("imagenet", (64, 8, 8), 0, 224)
 
 
 def test_the_registry_agrees_with_the_shapes_module():
     shapes = DATASETS["shapes"]
     assert shapes.classes == CLASSES and shapes.normalization == (MEAN, STD)
     assert shapes.offline and not DATASETS["cifar10"].offline
-    train, val, test = shapes.splits(TrainConfig(train_size=40, val_size=8, test_size=16), 24)
+    train, val, test = TrainConfig(train_size=40, val_size=8, test_size=16).splits(24)
     assert (len(train), len(val), len(test)) == (40, 8, 16)
     assert torch.equal(test[3][0], ShapesDataset(16, 24, seed=0, split="test")[3][0])

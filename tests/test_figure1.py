@@ -13,7 +13,7 @@ from explorer.nets.spec import preset
 from explorer.training.config import TrainConfig
 from explorer.training.recorded import FIGURE1_RECORD, load_recorded
 from explorer.training.runner import spec_for
-from explorer.training.shapes import ShapesDataset
+from explorer.data.shapes import ShapesDataset
 from explorer.training.train import train
 from explorer.training.verdicts import verdicts
 

@@ -335,7 +335,7 @@ URLS = {
     "width 10^5 (base)": ({"base_width": "100000"}, "between 1 and 8,192"),
     "width 10^5 (per stage)": ({"widths": "100000,64,64,64"}, "'Widths' (stage 1)"),
     "7 stages": ({"layers": "2,2,2,2,2,2,2"}, "1 to 6 stages"),
-    "negative blocks": ({"layers": "-1,2"}, "between 0 and 64"),
+    "negative blocks": ({"layers": "-1,2"}, "between 0 and 128"),
     "zero blocks": ({"layers": "0,0,0,0"}, "at least one block"),
     "image 1 px": ({"image_size": "1"}, "too small"),
     "image 10^5 px": ({"image_size": "100000"}, "between 1 and 4,096"),
@@ -393,10 +393,10 @@ def test_legal_but_enormous_network_is_described_not_built():
 
 
 SIDEBAR = {
-    "depth 10^4": ("w_layers", "10000", "between 0 and 64"),
+    "depth 10^4": ("w_layers", "10000", "between 0 and 128"),
     "width 10^5": ("w_widths", "100000,1,1", "'Widths' (stage 1)"),
     "7 stages": ("w_layers", "1,1,1,1,1,1,1", "1 to 6 stages"),
-    "negative blocks": ("w_layers", "-1,2", "between 0 and 64"),
+    "negative blocks": ("w_layers", "-1,2", "between 0 and 128"),
     "all zero": ("w_layers", "0,0", "at least one block"),
     "empty": ("w_layers", "", "is empty"),
     "fraction": ("w_layers", "2.5", "whole numbers"),

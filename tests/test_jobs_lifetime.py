@@ -11,7 +11,7 @@ from explorer import NetSpec
 from explorer.training.config import TrainConfig
 from explorer.training.cost import BACKWARD_FACTOR, run_cost
 from explorer.training.jobs import EventLog, RunEvent, TrainingJob
-from explorer.training.shapes import ShapesDataset
+from explorer.data.shapes import ShapesDataset
 from explorer.training.train import ProgressEvent
 
 TINY = NetSpec(layers=(1, 1), base_width=4, stem="cifar", num_classes=8, image_size=16)

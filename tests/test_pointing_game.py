@@ -9,7 +9,7 @@ the image on average. The bounds below leave a few points for platform noise.
 import pytest
 import torch
 
-from explorer.training.shapes import ShapesDataset
+from explorer.data.shapes import ShapesDataset
 from explorer.analysis.gradcam import grad_cam
 from explorer.io.weights import load_shipped
 

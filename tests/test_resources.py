@@ -230,8 +230,10 @@ def test_grad_cam_comparison_methods_are_checked_at_their_batch_of_16(monkeypatc
 def test_grad_cam_page_does_not_build_a_network_whose_weights_exceed_the_budget(monkeypatch):
     spec = PRESETS["resnet18"]
     built = []
-    real_build = weights_picker.build
-    monkeypatch.setattr(weights_picker, "build",
+    import explorer.io.twins as twins_module
+
+    real_build = twins_module.build
+    monkeypatch.setattr(twins_module, "build",
                         lambda *args, **kw: built.append(args) or real_build(*args, **kw))
     monkeypatch.setenv(ENV, "0.01")  # resnet18's weights alone are 45 MB
     at = open_page("grad_cam", spec)
@@ -282,7 +284,9 @@ def advice(at) -> str:
 
 @pytest.mark.parametrize("oom", list(OOMS))
 def test_out_of_memory_while_building_gives_advice(monkeypatch, oom):
-    monkeypatch.setattr(state, "build", raiser(OOMS[oom]))
+    import explorer.nets.timing as timing
+
+    monkeypatch.setattr(timing, "build", raiser(OOMS[oom]))
     at = open_page("architecture")
     widget(at, "arch_build_live").click().run()
     assert advice(at).startswith("Could not build the network:")

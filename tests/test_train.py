@@ -14,7 +14,7 @@ from torch.utils.data import Dataset
 from explorer import NetSpec, build
 from explorer.io.checkpoints import load_saved, save_checkpoint
 from explorer.cli.main import main, make_parser
-from explorer.training.shapes import CLASSES, ShapesDataset
+from explorer.data.shapes import CLASSES, ShapesDataset
 from explorer.training.config import TrainConfig
 from explorer.training.train import evaluate, lr_factor, train
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from explorer.training.verdicts import (Outcome, compare_pair, degradation, pct, trains_worse,
+from explorer.units import pct
+from explorer.training.verdicts import (Outcome, compare_pair, degradation, trains_worse,
                                         verdicts)
 
 

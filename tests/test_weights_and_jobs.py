@@ -10,7 +10,7 @@ import torchvision
 import torchvision.models._api as tv_api
 from explorer import NetSpec
 from explorer.slots import gate
-from explorer.training.shapes import ShapesDataset
+from explorer.data.shapes import ShapesDataset
 from explorer.training.config import TrainConfig
 from explorer.training.jobs import TrainingJob
 from explorer.io.weights import pretrained_torchvision

@@ -8,6 +8,7 @@ import torch
 from PIL import Image
 
 from explorer.analysis.gradflow import random_batch
+from explorer.data.heldout import fit_channels, heldout_for
 from explorer.nets.spec import NetSpec
 
 Source = Literal["random", "shapes", "uploaded"]
@@ -16,15 +17,6 @@ SOURCES: dict[str, str] = {
     "shapes": "synthetic shapes (the training set's distribution)",
     "uploaded": "your uploaded images",
 }
-
-
-def fit_channels(images: torch.Tensor, channels: int) -> torch.Tensor:
-    """RGB batch → the network's channel count (grey for 1, RGB cycled for more)."""
-    if channels == images.shape[1]:
-        return images
-    if channels == 1:
-        return images.mean(dim=1, keepdim=True)
-    return images[:, [c % images.shape[1] for c in range(channels)]]
 
 
 def analysis_batch(
@@ -40,14 +32,7 @@ def analysis_batch(
     if source == "random":
         return random_batch(spec, batch_size, seed)
     if source == "shapes":
-        from explorer.training.shapes import ShapesDataset
-
-        data = ShapesDataset(batch_size, image_size=max(spec.image_size, 8), seed=seed,
-                             split="test")
-        x, y = data.get_batch(list(range(batch_size)))
-        if x.shape[-1] != spec.image_size:
-            x = torch.nn.functional.interpolate(x, size=spec.image_size, mode="bilinear")
-        return fit_channels(x, spec.in_channels), y % spec.num_classes
+        return heldout_for(spec, batch_size, seed)
     if source == "uploaded":
         if not images:
             raise ValueError("Upload at least one image to use your own images.")

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from explorer.analysis.heldout import Data, Progress, as_batch, model_device, no_progress
+from explorer.analysis.inputs import Data, Progress, as_batch, model_device, no_progress
 from explorer.nets.preserved import preserved
 
 EVAL_BATCH = 250

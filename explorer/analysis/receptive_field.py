@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from explorer.analysis.heldout import Data, Progress, as_batch, model_device, no_progress
+from explorer.analysis.inputs import Data, Progress, as_batch, model_device, no_progress
 from explorer.nets.preserved import preserved
 from explorer.nets.windows import theoretical_window
 

@@ -12,6 +12,8 @@ import argparse
 import json
 import sys
 
+from explorer.devices import DEVICE_CHOICES
+
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
     """Register ``lesion``, ``landscape`` and ``erf``."""
@@ -41,7 +43,7 @@ def _common(parser: argparse.ArgumentParser, images: int) -> None:
                                                             "spec.json")
     parser.add_argument("--images", type=int, default=images,
                         help=f"first N images of the shapes test split (default {images})")
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
 
@@ -49,7 +51,7 @@ def _setup(args: argparse.Namespace, batch: int, training: bool):
     """Load the checkpoint and the data after checking they fit; ``ValueError`` otherwise."""
     from pathlib import Path
 
-    from explorer.analysis.heldout import heldout_shapes
+    from explorer.analysis.inputs import heldout_shapes
     from explorer.budget import check_fits
     from explorer.devices import resolve_device
     from explorer.io.checkpoints import SPEC_FILE, load_saved

@@ -16,9 +16,10 @@ import sys
 
 from explorer.cli.main import int_list
 from explorer.training.config import TrainConfig
-from explorer.training.datasets import TRAINABLE
+from explorer.data.registry import TRAINABLE
+from explorer.devices import DEVICE_CHOICES
 
-CHOICES = {"dataset": TRAINABLE, "device": ("auto", "cpu", "cuda")}
+CHOICES = {"dataset": TRAINABLE, "device": DEVICE_CHOICES}
 HELP = {"train_size": "images per epoch", "val_size": "held-out images evaluated after each epoch",
         "test_size": "images of the test split measured at the end", "lr": "peak learning rate",
         "warmup_epochs": "linear warm-up, in epochs (at most a fifth of the run)",
@@ -57,21 +58,16 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 def command_line(args: argparse.Namespace) -> str:
     """The explicit command that reproduces a run: every option spelled out."""
-    parts = ["python -m explorer train", f"--preset {args.preset}"]
+    spec_flags = []
     if args.layers:
-        parts.append("--layers " + ",".join(map(str, args.layers)))
+        spec_flags.append("--layers " + ",".join(map(str, args.layers)))
     if args.base_width:
-        parts.append(f"--base-width {args.base_width}")
+        spec_flags.append(f"--base-width {args.base_width}")
     if args.skip is not None:
-        parts.append("--skip" if args.skip else "--no-skip")
-    for field in dataclasses.fields(TrainConfig):
-        value, flag = getattr(args, field.name), field.name.replace("_", "-")
-        if isinstance(value, bool):
-            parts.append(f"--{flag}" if value else f"--no-{flag}")
-        elif value is not None:
-            parts.append(f"--{flag} {value}")
-    parts += ["--download"] * args.download + [f"--threads {args.threads}"] * bool(args.threads)
-    return " ".join(parts + [f"--out {shlex.quote(str(args.out))}"])
+        spec_flags.append("--skip" if args.skip else "--no-skip")
+    extra = ["--download"] * args.download + [f"--threads {args.threads}"] * bool(args.threads)
+    return config_from_args(args).command(args.preset, shlex.quote(str(args.out)),
+                                          " ".join(spec_flags), " ".join(extra), explicit=True)
 
 
 def run(args: argparse.Namespace) -> int:

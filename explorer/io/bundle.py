@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from explorer.io.checkpoints import MAX_BYTES, SPEC_FILE, WEIGHTS_FILE, StateDict
+from explorer.io.runs import save_run
 from explorer.nets.spec import NetSpec
+from explorer.units import format_bytes
 
 MAX_MEMBERS = 64
 META_FILES = ("metrics.json", "history.json")
@@ -60,8 +62,6 @@ def bundle_runs(results: dict, metrics: dict[tuple[str, str], dict]) -> bytes:
         results: run label → ``TrainResult``.
         metrics: (run, variant) → the metrics to record (see ``runner.run_metrics``).
     """
-    from explorer.training.runner import save_run
-
     buffer = io.BytesIO()
     with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buffer, "w") as archive:
         for run, result in results.items():
@@ -95,7 +95,7 @@ def read_bundle(data: bytes, max_bytes: int = MAX_BYTES) -> list[BundledNet]:
         raise ValueError("The .zip file is damaged or not a zip file.") from None
     if len(entries) > MAX_MEMBERS or sum(e.file_size for e in entries) > max_bytes:
         raise ValueError(f"The .zip holds more than a trained-models bundle can: at most "
-                         f"{MAX_MEMBERS} files and {max_bytes // 2**20} MiB unpacked.")
+                         f"{MAX_MEMBERS} files and {format_bytes(max_bytes)} unpacked.")
     folders = sorted({e.filename.rsplit("/", 1)[0] for e in entries
                       if e.filename.endswith("/" + SPEC_FILE) or e.filename == SPEC_FILE})
     nets = []

@@ -26,8 +26,9 @@ from torch import nn
 from explorer.nets.model import ResNet
 from explorer.nets.spec import NetSpec
 from explorer.nets.measure import meta_model
+from explorer.units import MB, format_bytes
 
-MAX_BYTES = 512 * 2**20  # ResNet-152's float32 weights are about 240 MB
+MAX_BYTES = 500 * MB  # ResNet-152's float32 weights are about 240 MB
 NESTED_KEYS = ("state_dict", "model_state_dict", "model")
 WEIGHTS_FILE = "model.safetensors"
 SPEC_FILE = "spec.json"
@@ -100,8 +101,8 @@ def load_checkpoint(
     if not data:
         raise ValueError("The checkpoint file is empty.")
     if len(data) > max_bytes:
-        raise ValueError(f"The checkpoint is {len(data) / 2**20:.0f} MB; the limit is "
-                         f"{max_bytes / 2**20:.0f} MB.")
+        raise ValueError(f"The checkpoint is {format_bytes(len(data))}; the limit is "
+                         f"{format_bytes(max_bytes)}.")
     if suffix == ".safetensors":
         loaded = _read_safetensors(data)
     elif suffix in (".pt", ".pth"):
@@ -156,7 +157,7 @@ def _check_zip(data: bytes, max_bytes: int) -> None:
             "state_dict saved with torch.save(model.state_dict()) or .safetensors instead."
         )
     if sum(e.file_size for e in entries) > max_bytes:  # a compressed member would unpack larger
-        raise ValueError(f"The checkpoint unpacks to more than {max_bytes / 2**20:.0f} MB.")
+        raise ValueError(f"The checkpoint unpacks to more than {format_bytes(max_bytes)}.")
 
 
 def _unwrap(loaded: object) -> tuple[StateDict, tuple[str, ...]]:

@@ -47,6 +47,13 @@ _KNOWN_NOT_IMAGES = (
 )
 
 
+def png_bytes(image: Image.Image) -> bytes:
+    """A picture encoded as PNG."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def load_image(
     data: bytes,
     max_pixels: int = MAX_PIXELS,
@@ -189,7 +196,7 @@ def preprocess(
         image: an RGB image, e.g. from `load_image`.
         spec: gives ``image_size`` and ``in_channels`` (1 means grayscale).
         normalization: ``"imagenet"`` (torchvision weights' mean/std), ``"shapes"`` (the
-            synthetic dataset's, `explorer.training.shapes.MEAN`/``STD``), ``"none"`` (values in [0, 1]) or
+            synthetic dataset's, `explorer.data.shapes.MEAN`/``STD``), ``"none"`` (values in [0, 1]) or
             an explicit ``(mean, std)`` pair with one value or one per channel.
 
     Returns:
@@ -214,7 +221,7 @@ def _mean_std(normalization: Normalization, channels: int) -> tuple[list[float],
         if channels == 1:  # grayscale input to ImageNet-style weights: average the statistics
             mean, std = (sum(mean) / 3,), (sum(std) / 3,)
     elif normalization == "shapes":
-        from explorer.training.shapes import MEAN as mean, STD as std  # lazy: the dataset module is heavier
+        from explorer.data.shapes import MEAN as mean, STD as std  # lazy: the dataset module is heavier
     elif normalization == "none":
         mean, std = (0.0,) * channels, (1.0,) * channels
     elif isinstance(normalization, tuple) and len(normalization) == 2:

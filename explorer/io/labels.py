@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Sequence
 
 from explorer.nets.spec import PRESETS, NetSpec
-from explorer.training.datasets import CIFAR10_CLASSES as CIFAR10  # noqa: F401  (re-exported)
-from explorer.training.datasets import DATASETS
-from explorer.training.datasets import dataset as registry
+from explorer.data.registry import CIFAR10_CLASSES as CIFAR10  # noqa: F401  (re-exported)
+from explorer.data.registry import DATASETS
+from explorer.data.registry import dataset as registry
 
 
 def dataset_classes(dataset: str) -> tuple[str, ...]:
-    """Class names of a dataset in the registry (``explorer.training.datasets.DATASETS``)."""
+    """Class names of a dataset in the registry (``explorer.data.registry.DATASETS``)."""
     return registry(dataset).classes
 
 
@@ -28,6 +28,34 @@ def guess_dataset(spec: NetSpec) -> str | None:
         return "fashion-mnist" if spec.in_channels == 1 else "cifar10"
     if spec.num_classes == DATASETS["shapes"].num_classes and spec.in_channels == 3:
         return "shapes"
+    return None
+
+
+def classes_for(spec: NetSpec, dataset: str | None = None) -> tuple[str, ...]:
+    """Class names for ``spec``'s head: the dataset's when they fit, else ``class 0``…"""
+    dataset = dataset or guess_dataset(spec)
+    names = dataset_classes(dataset) if dataset else ()
+    if len(names) != spec.num_classes:
+        names = tuple(f"class {i}" for i in range(spec.num_classes))
+    return names
+
+
+def domain_warning(dataset: str | None, photos: int, shapes: int, photo_weights_hint: str = ""
+                   ) -> str | None:
+    """Say so when weights' classes cannot describe the images shown (rules, not guesses).
+
+    Args:
+        dataset: what the weights learned (``shapes``, ``imagenet``) or ``None``.
+        photos, shapes: how many photos (or uploads) and synthetic shapes are shown.
+        photo_weights_hint: where to find weights for photos, appended to the warning.
+    """
+    if dataset == "shapes" and photos:
+        return ("These weights know only the synthetic shapes' classes, so for any other image "
+                "their answer just says which shape it resembles most." +
+                (f" {photo_weights_hint}" if photo_weights_hint else ""))
+    if dataset == "imagenet" and shapes:
+        return ("ImageNet's 1000 classes contain no plain geometric shapes, so for the synthetic "
+                "images the top classes are only the nearest objects it knows.")
     return None
 
 

@@ -81,6 +81,14 @@ def _shipped_weights(name: str) -> tuple[NetSpec, dict[str, torch.Tensor]]:
     return read_saved(shipped_checkpoints()[name].path)
 
 
+def torchvision_download_bytes(preset_name: str) -> int:
+    """The size of torchvision's ImageNet weights file for a preset, in bytes."""
+    from torchvision import models
+
+    weights = getattr(models, f"{TORCHVISION_WEIGHTS[preset_name]}_Weights").IMAGENET1K_V1
+    return round(weights.meta["_file_size"] * 2**20)  # torchvision states it in MiB
+
+
 def pretrained_torchvision(preset_name: str, device: str | torch.device = "cpu") -> ResNet:
     """Our model of an ImageNet preset with torchvision's pretrained weights (downloads once).
 

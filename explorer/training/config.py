@@ -12,9 +12,13 @@ import dataclasses
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from explorer.training.datasets import TRAINABLE
+from explorer.data.registry import DATASETS, TRAINABLE
+from explorer.devices import DEVICE_CHOICES
+
+if TYPE_CHECKING:
+    from explorer.nets.spec import NetSpec
 
 TAIL_STEPS = 50  # a run's final training loss is the mean over its last steps
 
@@ -33,7 +37,7 @@ class TrainConfig:
     """How to train: data, schedule, optimiser, seed, twin, device.
 
     Attributes:
-        dataset: a trainable name in ``explorer.training.datasets.DATASETS``.
+        dataset: a trainable name in ``explorer.data.registry.DATASETS``.
         image_size: pixels per side; ``None`` means the dataset's native size.
         train_size, val_size, test_size: images in each split (val: after every epoch; test:
             once at the end, never seen in training).
@@ -88,27 +92,46 @@ class TrainConfig:
                     and low <= value <= high):
                 raise ValueError(f"{label} must be a number from {low:g} to {high:g}, "
                                  f"got {value!r}.")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise ValueError(f"Device must be auto, cpu or cuda, got {self.device!r}.")
+        if self.device not in DEVICE_CHOICES:
+            raise ValueError(f"Device must be {', '.join(DEVICE_CHOICES[:-1])} or "
+                             f"{DEVICE_CHOICES[-1]}, got {self.device!r}.")
+
+    def schedule(self, images: int | None = None) -> tuple[int, int, int]:
+        """(steps per epoch, total steps, warm-up steps) for ``images`` training images
+        (default ``train_size``). Warm-up: ``warmup_epochs`` epochs, at most a fifth of the run,
+        at least one step."""
+        per_epoch = max(1, (self.train_size if images is None else images) // self.batch_size)
+        total = self.epochs * per_epoch
+        return per_epoch, total, max(1, min(round(self.warmup_epochs * per_epoch), total // 5))
 
     @property
     def steps_per_epoch(self) -> int:
-        return max(1, self.train_size // self.batch_size)
+        return self.schedule()[0]
 
     @property
     def total_steps(self) -> int:
-        return self.epochs * self.steps_per_epoch
+        return self.schedule()[1]
 
     @property
     def warmup_steps(self) -> int:
-        """Linear warm-up length: ``warmup_epochs`` epochs, at most a fifth of the run, ≥ 1."""
-        return max(1, min(round(self.warmup_epochs * self.steps_per_epoch),
-                          self.total_steps // 5))
+        return self.schedule()[2]
 
     def resolved_image_size(self) -> int:
-        from explorer.training.datasets import DATASETS
-
         return self.image_size or DATASETS[self.dataset].native_size
+
+    def fit(self, spec: "NetSpec") -> "NetSpec":
+        """``spec`` adapted to this run's dataset: its channels, classes and image size."""
+        info = DATASETS[self.dataset]
+        return spec.replace(in_channels=info.channels, num_classes=info.num_classes,
+                            image_size=self.resolved_image_size())
+
+    def splits(self, image_size: int, download: bool = False):
+        """Train, val and test sets of this run's sizes at ``image_size`` px
+        (`explorer.data.splits.splits`)."""
+        from explorer.data.splits import splits
+
+        return splits(self.dataset, (self.train_size, self.val_size, self.test_size), self.seed,
+                      image_size, download)
 
     def replace(self, **changes: Any) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
@@ -127,20 +150,27 @@ class TrainConfig:
             raise ValueError(f"Unknown training setting(s): {', '.join(unknown)}.")
         return cls(**data)
 
-    def command(self, preset: str | None = None, out: str = "OUT") -> str:
-        """The ``python -m explorer train`` command that reproduces this config (non-defaults
-        spelled out; ``preset`` adds ``--preset``)."""
-        parts = ["python -m explorer train"]
-        if preset:
-            parts.append(f"--preset {preset}")
+    def command(self, preset: str | None = None, out: str = "OUT", spec_flags: str = "",
+                extra: str = "", explicit: bool = False) -> str:
+        """The ``python -m explorer train`` command that reproduces this config.
+
+        Args:
+            preset: adds ``--preset``.
+            out: the ``--out`` folder.
+            spec_flags: the network's own flags (``--layers 9,9,9``), spelled by the caller.
+            extra: flags that are not settings of the run (``--download``, ``--threads 2``).
+            explicit: spell out every setting, not only those that differ from the defaults.
+        """
+        parts = ["python -m explorer train"] + [f"--preset {preset}"] * bool(preset)
+        parts += [spec_flags] * bool(spec_flags)
         default = TrainConfig()
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            if value == getattr(default, field.name):
+            if value is None or (value == getattr(default, field.name) and not explicit):
                 continue
-            flag = "--" + field.name.replace("_", "-")
+            flag = field.name.replace("_", "-")
             if isinstance(value, bool):
-                parts.append(flag if value else f"--no-{field.name.replace('_', '-')}")
+                parts.append(f"--{flag}" if value else f"--no-{flag}")
             else:
-                parts.append(f"{flag} {value}")
-        return " ".join(parts + [f"--out {out}"])
+                parts.append(f"--{flag} {value}")
+        return " ".join(parts + [extra] * bool(extra) + [f"--out {out}"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from explorer.training.train import TrainResult
-from explorer.training.verdicts import pct
+from explorer.units import pct
 
 
 def results_table(results: dict[str, TrainResult]) -> pd.DataFrame:

@@ -1,15 +1,13 @@
 """A training run from start to saved folders: the command line's ``train`` and the recorded
 experiments use it, so what they save has one format.
 
-A saved run folder holds ``model.safetensors`` and ``spec.json`` (``explorer.io.checkpoints``),
-``metrics.json`` (test accuracy, the reproducing command, the ``TrainConfig``, the dataset with
-its class names and normalisation, where the run ended) and ``history.json`` (every step's loss,
-every epoch's row).
+A saved run folder (`explorer.io.runs`) holds the weights, the spec, ``metrics.json`` (test
+accuracy, the reproducing command, the ``TrainConfig``, the dataset with its class names and
+normalisation, where the run ended) and ``history.json`` (every step's loss, every epoch's row).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Callable
@@ -17,23 +15,20 @@ from typing import Callable
 import torch
 from torch.utils.data import Subset
 
-from explorer.io.checkpoints import save_checkpoint
+from explorer.io.runs import save_run
 from explorer.nets.spec import NetSpec, preset
 from explorer.training.config import TrainConfig
-from explorer.training.datasets import DATASETS
+from explorer.data.registry import DATASETS
 from explorer.training.train import ProgressEvent, TrainResult, evaluate, train
 
 CHECK_SIZE = 500  # metrics.json also records accuracy on this many test images, for the tests
 
 
 def spec_for(preset_name: str, config: TrainConfig, **changes) -> NetSpec:
-    """A preset adapted to the config's dataset (channels, classes, image size), with
-    ``changes`` (``None`` values ignored) applied."""
-    info = DATASETS[config.dataset]
-    fitted = {"in_channels": info.channels, "num_classes": info.num_classes,
-              "image_size": config.resolved_image_size()}
-    fitted.update({k: v for k, v in changes.items() if v is not None})
-    return preset(preset_name).replace(**fitted)
+    """A preset adapted to the config's dataset (`TrainConfig.fit`), with ``changes``
+    (``None`` values ignored) applied."""
+    return config.fit(preset(preset_name)).replace(
+        **{k: v for k, v in changes.items() if v is not None})
 
 
 def print_progress(event: ProgressEvent) -> None:
@@ -57,8 +52,7 @@ def train_and_save(spec: NetSpec, config: TrainConfig, out: str | Path, command:
     Returns:
         folder → the metrics written there.
     """
-    info = DATASETS[config.dataset]
-    train_set, val_set, test_set = info.splits(config, spec.image_size, download)
+    train_set, val_set, test_set = config.splits(spec.image_size, download)
     started = time.time()
     result = train(spec, train_set, config, val_dataset=val_set, on_progress=on_progress)
     main_variant = "residual" if spec.skip else "plain"
@@ -96,13 +90,3 @@ def run_metrics(result: TrainResult, variant: str, command: str, test_set=None,
             "test_split": f"{config.dataset} test split, seed {config.seed}",
             "check_accuracy": evaluate(model, check), "check_size": len(check)})
     return metrics
-
-
-def save_run(folder: Path, model: torch.nn.Module, spec: NetSpec, metrics: dict,
-             history) -> Path:
-    """Write a run folder: weights, spec, metrics and history."""
-    save_checkpoint(model, spec, folder)
-    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    (folder / "history.json").write_text(json.dumps(
-        {"steps": history.steps, "epochs": history.epochs, "final": history.final}) + "\n")
-    return folder

@@ -243,14 +243,6 @@ class _Variant:
         }
 
 
-def schedule(config: TrainConfig, n: int) -> tuple[int, int, int]:
-    """(steps per epoch, total steps, warm-up steps) for ``n`` training images."""
-    per_epoch = max(1, n // config.batch_size)
-    total = config.epochs * per_epoch
-    warmup = max(1, min(round(config.warmup_epochs * per_epoch), total // 5))
-    return per_epoch, total, warmup
-
-
 def train(spec: NetSpec, dataset: Dataset, config: TrainConfig = TrainConfig(), *,
           val_dataset: Dataset | None = None, device: str | torch.device | None = None,
           on_progress: Callable[[ProgressEvent], None] | None = None,
@@ -278,7 +270,7 @@ def train(spec: NetSpec, dataset: Dataset, config: TrainConfig = TrainConfig(), 
     amp = config.amp and device.type == "cuda"
     log_every = log_every or (20 if device.type == "cuda" else 1)
     n = len(dataset)
-    per_epoch, total, warmup = schedule(config, n)
+    per_epoch, total, warmup = config.schedule(n)
     variants = {name: _Variant(s, config, device, amp, total, warmup)
                 for name, s in variant_specs(spec, config.twin).items()}
     gen = torch.Generator().manual_seed(config.seed)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from explorer.units import pct
+
 LEARNED_MARGIN = 0.10  # held-out accuracy above chance, as a fraction
 LEARNED_LOSS = 0.9  # final training loss below this × ln(classes) counts as learning
 LOSS_MARGIN = 0.05  # nats
@@ -44,11 +46,6 @@ class Outcome:
         if self.val_accuracy is not None:
             return self.val_accuracy >= self.chance + LEARNED_MARGIN
         return self.train_loss is not None and self.train_loss < LEARNED_LOSS * math.log(self.classes)
-
-
-def pct(x: float) -> str:
-    """One unit for accuracy everywhere: percent with one decimal."""
-    return f"{100 * x:.1f} %"
 
 
 def trains_worse(a: Outcome, b: Outcome) -> bool:

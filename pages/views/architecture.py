@@ -7,7 +7,7 @@ from explorer.devices import describe
 from explorer.figures.diagram import network_diagram
 from explorer.figures.architecture import shape_flow, stage_bars
 from explorer.nets.reference import reference_for
-from explorer.units import MB, format_bytes, format_count
+from explorer.units import format_bytes, format_count
 from pages.widgets import downloads, guard, persist, state
 
 choice = state.current()

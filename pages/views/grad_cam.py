@@ -1,7 +1,6 @@
 """Grad-CAM: which parts of an image a stage's features used to vote for a class."""
 
 import base64
-import io
 
 import numpy as np
 import streamlit as st
@@ -11,8 +10,10 @@ from explorer.budget import check_fits
 from explorer.slots import gate
 from explorer.analysis.gradcam import (attribute, cam_layers, cam_overlay, colormap, grad_cam,
                                        grad_cam_grid)
-from explorer.io.images import fit_image, preprocess
-from explorer.io.weights import TORCHVISION_WEIGHTS
+from explorer.io.fingerprint import image_digest, tensor_digest
+from explorer.io.images import fit_image, png_bytes, preprocess
+from explorer.io.labels import domain_warning
+from explorer.io.weights import TORCHVISION_WEIGHTS, torchvision_download_bytes
 from explorer.units import format_bytes, plural
 from pages.widgets import downloads, guard, persist, samples, shared, state, weights_picker
 
@@ -52,7 +53,7 @@ if spec.in_channels not in (1, 3):
 @st.cache_resource(show_spinner=False)  # the same PNG for every session
 def colour_bar() -> bytes:
     ramp = colormap(np.tile(np.linspace(0, 1, SHOWN), (12, 1)))
-    return png(Image.fromarray(ramp))
+    return png_bytes(Image.fromarray(ramp))
 
 
 def crop_preview(image: Image.Image) -> Image.Image:
@@ -70,22 +71,16 @@ def crop_preview(image: Image.Image) -> Image.Image:
     return dimmed
 
 
-def png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def shown(png_bytes: bytes) -> str:
+def shown(data: bytes) -> str:
     """A PNG as a data URL for st.image: Streamlit hands a URL to the browser as it is, while
     bytes are decoded, hashed and stored again for every session on every rerun."""
-    return "data:image/png;base64," + base64.b64encode(png_bytes).decode("ascii")
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
 def preview(picked, what: str, draw) -> str:
     """An image drawn from the picked one (``draw()``), encoded once for every session."""
-    key = ("preview", what, spec.image_size, shared.image_digest(picked.image))
-    return shared.computed_once(key, lambda: shown(png(draw())))
+    key = ("preview", what, spec.image_size, image_digest(picked.image))
+    return shared.computed_once(key, lambda: shown(png_bytes(draw())))
 
 
 def big(image: Image.Image) -> Image.Image:
@@ -94,25 +89,6 @@ def big(image: Image.Image) -> Image.Image:
 
 def small(image: Image.Image) -> Image.Image:
     return image.resize((128, 128))
-
-
-def domain_warning(picked: list) -> str | None:
-    """Say so when the weights' classes cannot describe the images (rules, not guesses)."""
-    dataset = getattr(weights, "dataset", None)
-    photos = [p for p in picked if not p.synthetic]
-    shapes = [p for p in picked if p.synthetic]
-    if dataset == "shapes" and photos:
-        options = [n for n in TORCHVISION_WEIGHTS]
-        return ("These weights know only the synthetic shapes' classes, so for any other "
-                "image their answer just says which shape it resembles most. For photos, pick an "
-                "ImageNet "
-                f"preset ({', '.join(options)}) in the sidebar and then torchvision's pretrained "
-                f"weights here (a {format_bytes(weights_picker.download_bytes('resnet18'))} "
-                f"download for resnet18).")
-    if dataset == "imagenet" and shapes:
-        return ("ImageNet's 1000 classes contain no plain geometric shapes, so for the synthetic "
-                "images the top classes are only the nearest objects it knows.")
-    return None
 
 
 fits = False
@@ -150,7 +126,12 @@ with guard.user_errors("Grad-CAM"):
     if others:  # integrated gradients' 16 steps (occlusion's 16 windows) run as one batch
         check_fits(spec, 16, choice.device)
 
-    warning = domain_warning(images)
+    photos = sum(not p.synthetic for p in images)
+    warning = domain_warning(
+        weights.dataset, photos, len(images) - photos,
+        f"For photos, pick an ImageNet preset ({', '.join(TORCHVISION_WEIGHTS)}) in the sidebar "
+        f"and then torchvision's pretrained weights here (a "
+        f"{format_bytes(torchvision_download_bytes('resnet18'))} download for resnet18).")
     if warning:
         st.warning(warning)
     bar_col, text_col = st.columns([1, 2])
@@ -161,7 +142,7 @@ with guard.user_errors("Grad-CAM"):
     net_name = choice.preset or f"{spec.depth}-layer"
 
     def show(model, name: str, picked, seen: Image.Image, x) -> None:
-        image_id = shared.digest(x)
+        image_id = tensor_digest(x)
 
         def once(what: tuple, compute, heavy: bool = True):
             """Computed once for every session showing these weights and this image; a heavy
@@ -177,7 +158,7 @@ with guard.user_errors("Grad-CAM"):
         def picture(what: tuple, heatmap, resize) -> bytes:
             """The map over the image as PNG bytes: encoded once, not once per visitor."""
             return once(("png", *what, alpha),
-                        lambda: png(resize(cam_overlay(seen, heatmap, alpha))), heavy=False)
+                        lambda: png_bytes(resize(cam_overlay(seen, heatmap, alpha))), heavy=False)
 
         result = once(("cam", layer, target), lambda: grad_cam(model, x, layer, target))
         class_name = weights.classes[result.target]

@@ -93,10 +93,8 @@ def measure(spec, seed, batch_size, device, loss, source, image_bytes):
 
 def measure_trained(batch_size, loss, source, images):
     """The session's trained net and twin: its own models, so no global cache."""
-    residual, plain = (trained.model, trained.twin) if trained.spec.skip else \
-        (trained.twin, trained.model)
     inputs, targets = analysis_batch(trained.spec, source, batch_size, choice.seed, images)
-    return compare_models(residual, plain, inputs, targets, loss, choice.seed)
+    return compare_models(trained.residual, trained.plain, inputs, targets, loss, choice.seed)
 
 
 def show_flow(flow, spec, weights: str) -> None:

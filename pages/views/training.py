@@ -9,7 +9,8 @@ from explorer.training.cost import estimate_seconds
 from explorer.training.curves import curves_from_events, curves_from_results
 from explorer.training.jobs import TrainingJob
 from explorer.training.recorded import FIGURE1_RECORD, recorded_figure1
-from explorer.training.verdicts import pct, verdicts
+from explorer.training.verdicts import verdicts
+from explorer.units import pct
 from explorer.units import format_count, format_duration
 from pages.widgets import guard, session, state, training_results, training_setup
 

@@ -7,53 +7,21 @@ hooks them), kept under ``why_models`` and reloaded only when the choice changes
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
 from typing import Any, Callable
 
 import streamlit as st
-import torch
-from torch import nn
 
-from explorer import build
-from explorer.analysis.batches import fit_channels
-from explorer.analysis.heldout import heldout_shapes
-from explorer.budget import check_fits
-from explorer.slots import gate
-from explorer.io.weights import load_shipped, shipped_checkpoints, twin_of
+from explorer.data.heldout import heldout_for
+from explorer.io.twins import Twins, random_twins, shipped_twins
+from explorer.io.weights import shipped_checkpoints, twin_of
 from explorer.nets.spec import NetSpec
+from explorer.slots import gate
 from pages.widgets import downloads, persist, state
 
 MAX_RESULTS = 12
 RANDOM = "random init of the sidebar's network"
 SESSION = "trained in this session"
-
-
-@dataclass
-class Pair:
-    """A residual net and its plain twin (``None`` when there is none), and where they came from."""
-
-    residual: nn.Module
-    plain: nn.Module | None
-    spec: NetSpec  # the residual net's
-    description: str
-    key: tuple
-    seed: int
-    checkpoint: str | None = None
-    trained: bool = True
-    init: dict = field(default_factory=dict)  # random-init twins for contrast, built on demand
-
-    def nets(self) -> dict[str, nn.Module]:
-        found = {"residual": self.residual}
-        if self.plain is not None:
-            found["plain"] = self.plain
-        return found
-
-    def init_nets(self, device: torch.device) -> dict[str, nn.Module]:
-        """The same architecture(s) at random init (seed ``self.seed``), built once."""
-        if not self.init:
-            for name, model in self.nets().items():
-                self.init[name] = build(model.spec, self.seed, device).eval()
-        return self.init
 
 
 def _options(choice: state.Choice) -> dict[str, tuple[str, str | None]]:
@@ -70,41 +38,22 @@ def _options(choice: state.Choice) -> dict[str, tuple[str, str | None]]:
     return options
 
 
-def _load(kind: str, name: str | None, choice: state.Choice) -> Pair:
-    device = choice.device
+def _load(kind: str, name: str | None, choice: state.Choice) -> Twins:
     if kind == "shipped":
-        spec = shipped_checkpoints()[name].spec
-        check_fits(spec, 1, device, training=False)
-        residual, _ = load_shipped(name, device)
-        twin = twin_of(name)
-        plain = load_shipped(twin, device)[0] if twin else None
-        folders = ", ".join(f"checkpoints/{n}" for n in (name, twin) if n)
-        accuracy = shipped_checkpoints()[name].accuracy
-        acc = f", {accuracy:.1%} held-out accuracy" if accuracy is not None else ""
-        return Pair(residual, plain, spec, f"shipped checkpoints **{folders}** (trained on the "
-                    f"synthetic shapes{acc})", ("shipped", name, str(device)), 0, folders)
+        return shipped_twins(name, choice.device)
     if kind == "session":
         trained = st.session_state.trained_models
-        residual, plain = ((trained.model, trained.twin) if trained.spec.skip
-                           else (trained.twin, trained.model))
-        if getattr(trained, "dataset", "shapes") not in (None, "shapes"):
+        if trained.dataset not in (None, "shapes"):
             raise ValueError("The pair trained in this session learned another dataset than the "
                              "synthetic shapes these analyses use; train on shapes, or pick "
                              "other weights.")
-        return Pair(residual, plain, residual.spec, f"{trained.description} and its twin",
-                    ("session", id(trained), str(device)), choice.seed,
-                    "trained in this session")
-    spec = choice.spec.replace(skip=True)
-    check_fits(spec, 1, device, training=False)
-    residual = build(spec, choice.seed, device).eval()
-    plain = build(spec.replace(skip=False), choice.seed, device).eval()
-    return Pair(residual, plain, spec, f"**random weights** of the sidebar's network (seed "
-                f"{choice.seed}): untrained, so they show the architecture, not learning",
-                ("random", spec, choice.seed, str(device)), choice.seed, None, trained=False)
+        return trained
+    return random_twins(choice.spec.replace(skip=True), choice.seed, choice.device)
 
 
-def pick_pair(choice: state.Choice) -> Pair:
-    """Draw the weights selector; return this session's loaded pair."""
+def pick_pair(choice: state.Choice) -> Twins:
+    """Draw the weights selector; return this session's loaded pair (the residual net is
+    ``pair.residual``, its spec ``pair.residual_spec``)."""
     options = _options(choice)
     label = persist.widget(st.selectbox, "Weights", "why_weights", next(iter(options)),
                            options=list(options),
@@ -116,28 +65,22 @@ def pick_pair(choice: state.Choice) -> Pair:
     cached = st.session_state.get("why_models")
     if cached is None or cached[0] != key:
         st.session_state.why_models = None  # free the old models before loading new ones
-        st.session_state.why_models = (key, _load(kind, name, choice))
+        st.session_state.why_models = (key, dataclasses.replace(_load(kind, name, choice),
+                                                                key=key))
     return st.session_state.why_models[1]
 
 
 @st.cache_data(max_entries=4, show_spinner="Rendering held-out images…")
-def _shapes(n: int, image_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    return heldout_shapes(n, max(image_size, 8))
-
-
-def heldout(spec: NetSpec, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+def heldout(spec: NetSpec, n: int):
     """The first ``n`` shapes test images (seed 0), shaped for ``spec``."""
-    images, labels = _shapes(n, spec.image_size)
-    if images.shape[-1] != spec.image_size:
-        images = torch.nn.functional.interpolate(images, size=spec.image_size, mode="bilinear")
-    return fit_channels(images, spec.in_channels), labels % spec.num_classes
+    return heldout_for(spec, n)
 
 
 def results() -> dict:
     return st.session_state.setdefault("why_results", {})
 
 
-def run(prefix: str, label: str, key: tuple, device: torch.device,
+def run(prefix: str, label: str, key: tuple, device,
         work: Callable[[Callable[[float, str], None]], Any]) -> Any | None:
     """A run button with progress and a stop button; the result is kept under ``key``.
 
@@ -165,7 +108,7 @@ def run(prefix: str, label: str, key: tuple, device: torch.device,
     return None
 
 
-def per_net(nets: dict[str, nn.Module], report: Callable[[float, str], None], analyse):
+def per_net(nets: dict, report: Callable[[float, str], None], analyse):
     """Run ``analyse(model, on_progress)`` on each net, one progress bar over all of them."""
     out = {}
     for i, (name, model) in enumerate(nets.items()):
@@ -175,9 +118,10 @@ def per_net(nets: dict[str, nn.Module], report: Callable[[float, str], None], an
     return out
 
 
-def facts(pair: Pair, images: int, **extra: Any) -> dict[str, Any]:
+def facts(pair: Twins, images: int, **extra: Any) -> dict[str, Any]:
     """What a download depends on: spec, seed, checkpoint, images and the analysis settings."""
-    found = downloads.provenance(pair.spec, pair.seed, images, pair.description.replace("**", ""))
+    found = downloads.provenance(pair.residual_spec, pair.seed, images,
+                                 pair.description.replace("**", ""))
     found["checkpoint"] = pair.checkpoint
     found["images_from"] = f"first {images} images of the synthetic shapes test split, seed 0"
     return {**found, **extra}

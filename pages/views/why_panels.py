@@ -6,8 +6,6 @@ import json
 
 import pandas as pd
 import streamlit as st
-import torch
-
 from explorer.analysis import landscape as landscape_mod
 from explorer.analysis import lesion as lesion_mod
 from explorer.analysis.feature_maps import skip_parts, stage_feature_maps
@@ -23,11 +21,11 @@ from explorer.figures.why import (landscape_contour_figure, landscape_line_figur
 from explorer.figures.why_maps import erf_figure, feature_grid_figure, skip_figure
 from explorer.io.images import MAX_BYTES, load_image, preprocess
 from explorer.training.cost import forward_seconds
-from explorer.training.shapes import CLASSES, denormalize
+from explorer.data.shapes import CLASSES, denormalize
 from explorer.units import MB, format_duration, plural
 from pages.widgets import downloads, persist, samples
 from pages.views import why_common as common
-from pages.views.why_common import Pair
+from explorer.io.twins import Twins
 
 SAMPLES = 8
 
@@ -36,7 +34,7 @@ def _say(lines: list[str]) -> None:
     st.info("\n\n".join(lines))
 
 
-def lesion_panel(pair: Pair, device: torch.device) -> None:
+def lesion_panel(pair: Twins, device) -> None:
     st.markdown(
         "Veit et al. (2016) deleted single blocks of trained nets: a residual net barely "
         "noticed, a plain net collapsed, as if a residual net were an ensemble of many shallow "
@@ -52,19 +50,19 @@ def lesion_panel(pair: Pair, device: torch.device) -> None:
     random_k = persist.widget(cols[2].toggle, "Delete k random blocks too", "why_les_random",
                               True)
     nets = pair.nets()
-    check_fits(pair.spec, min(lesion_mod.EVAL_BATCH, int(images)), device, training=False)
+    check_fits(pair.residual_spec, min(lesion_mod.EVAL_BATCH, int(images)), device, training=False)
     key = ("lesion", pair.key, int(images), int(draws), bool(random_k))
     evaluations = sum(lesion_mod.planned_evaluations(model, int(draws), random_k=random_k)
                       for model in nets.values())
     work = sum(lesion_mod.planned_work(model, int(draws), random_k=random_k)
                for model in nets.values())
     with st.spinner("Measuring this device's speed (once)…"):
-        seconds = forward_seconds(pair.spec, round(work * int(images)), device.type)
+        seconds = forward_seconds(pair.residual_spec, round(work * int(images)), device.type)
     st.caption(f"{plural(evaluations, 'evaluation')} of {int(images):,} images over "
                f"{plural(len(nets), 'net')}: **about {format_duration(seconds)} on this "
                f"{device.type.upper()}** (from the nets' mult-adds and this server's measured "
                f"speed).")
-    data = common.heldout(pair.spec, int(images))
+    data = common.heldout(pair.residual_spec, int(images))
     found = common.run("why_les", "Run the lesion study", key, device, lambda report:
                        common.per_net(nets, report, lambda model, progress:
                                       lesion_mod.lesion_study(model, data, int(draws), seed=0,
@@ -92,7 +90,7 @@ def lesion_panel(pair: Pair, device: torch.device) -> None:
             "why_les_json")
 
 
-def landscape_panel(pair: Pair, device: torch.device) -> None:
+def landscape_panel(pair: Twins, device) -> None:
     st.markdown(
         "Li et al. (2018) drew the loss around trained weights along two random directions, "
         "each filter rescaled to the size of the weights' own filter, and found deep plain nets "
@@ -112,12 +110,12 @@ def landscape_panel(pair: Pair, device: torch.device) -> None:
                               min_value=0, max_value=2**31 - 1,
                               help="The same seed draws the same directions for both nets."))
     log = persist.widget(cols[5].toggle, "Log colour scale", "why_land_log", True)
-    check_fits(pair.spec, min(landscape_mod.EVAL_BATCH, int(images)), device, training=False)
+    check_fits(pair.residual_spec, min(landscape_mod.EVAL_BATCH, int(images)), device, training=False)
     points = int(steps) ** int(dims)
     st.caption(f"{points + 1 + 2 * int(dims)} forward passes of {int(images)} images per net "
                f"(the grid, the centre and the ±{landscape_mod.SHARPNESS_RADIUS:g} probes).")
     key = ("landscape", pair.key, int(dims), int(steps), float(span), int(images), seed)
-    data = common.heldout(pair.spec, int(images))
+    data = common.heldout(pair.residual_spec, int(images))
     found = common.run("why_land", "Draw the landscape", key, device, lambda report:
                        common.per_net(pair.nets(), report, lambda model, progress:
                                       landscape_mod.loss_landscape(
@@ -125,7 +123,7 @@ def landscape_panel(pair: Pair, device: torch.device) -> None:
                                           on_progress=progress)))
     if found is None:
         return
-    _say(landscape_sentences(found["residual"], found.get("plain"), pair.spec.num_classes))
+    _say(landscape_sentences(found["residual"], found.get("plain"), pair.residual_spec.num_classes))
     if int(dims) == 2:
         st.plotly_chart(landscape_contour_figure(found, log), width="stretch")
         st.plotly_chart(landscape_surface_figure(found, log), width="stretch")
@@ -144,13 +142,13 @@ def landscape_panel(pair: Pair, device: torch.device) -> None:
             "why_land_json")
 
 
-def erf_panel(pair: Pair, device: torch.device) -> None:
+def erf_panel(pair: Twins, device) -> None:
     st.markdown(
         "Luo et al. (2016) measured how much each input pixel moves a unit: the *effective* "
         "receptive field is a blob much smaller than the theoretical one, skip connections make "
         "it smaller still, and training makes it grow. The map is |∂ centre unit / ∂ input| "
         "averaged over images; the orange square is the theoretical field.")
-    names = [n for n in windows(pair.spec) if n != "stem"]
+    names = [n for n in windows(pair.residual_spec) if n != "stem"]
     cols = st.columns(3)
     layer = persist.widget(cols[0].selectbox, "Layer", "why_erf_layer",
                            "layer2" if "layer2" in names else names[-1], options=names)
@@ -158,9 +156,9 @@ def erf_panel(pair: Pair, device: torch.device) -> None:
                             max_value=1000, step=16)
     contrast = pair.trained and persist.widget(cols[2].toggle, "Also at random init",
                                                "why_erf_init", True)
-    check_fits(pair.spec, min(ERF_BATCH, int(images)), device, training=True)
+    check_fits(pair.residual_spec, min(ERF_BATCH, int(images)), device, training=True)
     key = ("erf", pair.key, layer, int(images), bool(contrast))
-    data = common.heldout(pair.spec, int(images))
+    data = common.heldout(pair.residual_spec, int(images))
 
     def work(report):
         nets = dict(pair.nets())
@@ -172,7 +170,7 @@ def erf_panel(pair: Pair, device: torch.device) -> None:
     found = common.run("why_erf", "Measure the receptive fields", key, device, work)
     if found is None:
         return
-    _say(erf_sentences(found["residual"], found.get("plain"), pair.spec.image_size,
+    _say(erf_sentences(found["residual"], found.get("plain"), pair.residual_spec.image_size,
                        found.get("residual (init)"), found.get("plain (init)")))
     trained = "trained" if pair.trained else "random init"
     panels = [(f"{name} ({trained})" if "init" not in name else name, result)
@@ -199,7 +197,7 @@ def _literal(name: str) -> str:
     return "`" + name[:60].replace("`", "'") + "`"
 
 
-def _image(pair: Pair) -> tuple[str, torch.Tensor] | None:
+def _image(pair: Twins) -> tuple | None:
     """The chosen sample or upload, preprocessed for the pair's network."""
     cols = st.columns(2)
     upload = persist.uploads(cols[0].file_uploader, "Your image", "why_fm_upload",
@@ -207,20 +205,20 @@ def _image(pair: Pair) -> tuple[str, torch.Tensor] | None:
                              max_upload_size=MAX_BYTES // MB)  # the images' limit, not 200 MB
     if upload:
         return _literal(upload[0].name), preprocess(load_image(upload[0].getvalue()),
-                                                          pair.spec, "shapes")
-    images, labels = common.heldout(pair.spec, SAMPLES)
+                                                          pair.residual_spec, "shapes")
+    images, labels = common.heldout(pair.residual_spec, SAMPLES)
     names = [f"shapes #{i} ({CLASSES[int(labels[i]) % len(CLASSES)]})" for i in range(SAMPLES)]
     name = persist.widget(cols[1].selectbox, "Or a held-out sample", "why_fm_sample", names[0],
                           options=names)
     return name, images[names.index(name)][None]
 
 
-def feature_panel(pair: Pair, device: torch.device) -> None:
+def feature_panel(pair: Twins, device) -> None:
     st.markdown(
         "What each stage passes on for one image: its strongest channels (highest mean "
         "activation). Below, one block taken apart: the input x the skip carries, the branch's "
         "change F(x), their sum and the block's output; a plain block has only F(x).")
-    check_fits(pair.spec, 1, device, training=False)
+    check_fits(pair.residual_spec, 1, device, training=False)
     picked = _image(pair)
     if picked is None:
         return

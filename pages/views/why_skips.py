@@ -20,8 +20,8 @@ st.markdown(
 pair = None
 with guard.user_errors("Loading the weights"):
     pair = why_common.pick_pair(choice)
-    st.caption(f"Using {pair.description}; {pair.spec.depth} layers, {pair.spec.image_size} px, "
-               f"{pair.spec.num_classes} classes, on {choice.device.type}."
+    st.caption(f"Using {pair.description}; {pair.residual_spec.depth} layers, {pair.residual_spec.image_size} px, "
+               f"{pair.residual_spec.num_classes} classes, on {choice.device.type}."
                + ("" if pair.plain is not None else " There is no plain twin for these "
                   "weights, so only the residual net is shown."))
 

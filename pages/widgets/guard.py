@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from contextlib import contextmanager
 
 import streamlit as st
-import torch
+import torch  # only for its exception types
+
+from explorer.devices import free_memory
 
 log = logging.getLogger("resnet_explorer")
 
@@ -17,12 +18,6 @@ def is_out_of_memory(exc: BaseException | str) -> bool:
     text = str(exc).lower()
     return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in text \
         or "can't allocate memory" in text
-
-
-def free_memory() -> None:
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
 
 
 @contextmanager

@@ -8,8 +8,8 @@ from pathlib import Path
 import streamlit as st
 from PIL import Image
 
-from explorer.training.shapes import CLASSES, ShapesDataset
-from explorer.io.images import MAX_BYTES, load_image
+from explorer.data.shapes import CLASSES, ShapesDataset
+from explorer.io.images import MAX_BYTES, load_image, png_bytes
 from explorer.nets.spec import NetSpec
 from explorer.units import MB
 
@@ -29,16 +29,8 @@ def shape_samples(image_size: int, seed: int) -> list[tuple[str, bytes]]:
         pixels = data.raw(i).permute(1, 2, 0).numpy()
         label = CLASSES[int(data.labels([i])[0])]
         buffer = Image.fromarray(pixels)
-        samples.append((f"shapes #{i} ({label})", _png(buffer)))
+        samples.append((f"shapes #{i} ({label})", png_bytes(buffer)))
     return samples
-
-
-def _png(image: Image.Image) -> bytes:
-    import io
-
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
 
 
 def _label(name: str) -> str:

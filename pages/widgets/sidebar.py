@@ -6,6 +6,7 @@ import streamlit as st
 
 from explorer import PRESETS, NetSpec
 from explorer.devices import available_choices, describe
+from explorer.nets.naming import matching_preset, plain_twin_of
 
 from . import guard, spec_file, state
 
@@ -33,7 +34,7 @@ def _csv(values: tuple[int, ...] | None) -> str:
 
 def _widgets_from_spec(spec: NetSpec) -> None:
     ss = st.session_state
-    ss.w_preset = state.matching_preset(spec) or CUSTOM
+    ss.w_preset = matching_preset(spec) or CUSTOM
     ss.w_block, ss.w_layers, ss.w_widths = spec.block, _csv(spec.layers), _csv(spec.widths)
     ss.w_base_width, ss.w_stem, ss.w_skip = spec.base_width, spec.stem, spec.skip
     ss.w_shortcut, ss.w_stride_on, ss.w_norm = spec.shortcut, spec.stride_on, spec.norm
@@ -82,7 +83,7 @@ def _on_field(field: str) -> None:
         ss.spec_error = str(exc)
         return
     ss.spec, ss.spec_error, ss.spec_error_field = spec, None, None
-    ss.w_preset = state.matching_preset(spec) or CUSTOM
+    ss.w_preset = matching_preset(spec) or CUSTOM
 
 
 def _error_under(field: str) -> None:
@@ -128,7 +129,7 @@ def draw() -> state.Choice:
                help="One number per stage, 1–6 stages of 0–64 blocks, e.g. 3,4,6,3.")
         _field(st.toggle, "Skip connections", "w_skip",
                help="Off gives the paper's plain network with the same layers and weights.")
-        twin_of = state.plain_twin_of(ss.spec)
+        twin_of = plain_twin_of(ss.spec)
         if twin_of:
             st.caption(f"= {twin_of} with its skips off (the paper's plain twin).")
         with st.expander("Widths, stem, shortcuts", expanded=failed in in_expander):

@@ -7,15 +7,14 @@ The spec lives under a plain (non-widget) session key so it survives page switch
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass
 
 import streamlit as st
-import torch
-
-from explorer import PRESETS, NetSpec, build
+from explorer import PRESETS, NetSpec
 from explorer.budget import check_fits
 from explorer.devices import resolve_device
+from explorer.nets.naming import matching_preset, network_name
+from explorer.nets.timing import timed_build
 
 DEFAULT_PRESET = "resnet20"  # the paper's CIFAR net: learns the default training run in minutes
 MAX_SEED = 2**31 - 1
@@ -28,16 +27,13 @@ class Choice:
 
     spec: NetSpec
     seed: int
-    device: torch.device
+    device: object  # a torch.device
     preset: str | None  # the preset the spec equals, if any
 
     @property
     def name(self) -> str:
         """For file names and captions: the preset, its plain twin ("resnet20-plain"), or custom."""
-        if self.preset:
-            return self.preset
-        plain_of = plain_twin_of(self.spec)
-        return f"{plain_of}-plain" if plain_of else "custom"
+        return network_name(self.spec)
 
 
 def init_from_url() -> None:
@@ -67,22 +63,13 @@ def parse_seed(text: str) -> int:
     return seed
 
 
-def matching_preset(spec: NetSpec) -> str | None:
-    return next((name for name, p in PRESETS.items() if p == spec), None)
-
-
-def plain_twin_of(spec: NetSpec) -> str | None:
-    """The preset whose skips-off twin ``spec`` is, if any."""
-    return None if spec.skip else matching_preset(spec.replace(skip=True))
-
-
 def current() -> Choice:
     """The session's current choice (always a valid spec: the last one that validated)."""
     init_from_url()
     try:
         device = resolve_device(st.session_state.device_choice)
     except ValueError:
-        device = torch.device("cpu")
+        device = resolve_device("cpu")
     spec = st.session_state.spec
     return Choice(spec, st.session_state.seed, device, matching_preset(spec))
 
@@ -118,12 +105,7 @@ def build_live(choice: Choice) -> tuple[float, int]:
     if cached is not None and cached[0] == key:
         return cached[1]
     check_fits(choice.spec, 1, choice.device, training=False)
-    start = time.perf_counter()
-    model = build(choice.spec, seed=choice.seed, device=choice.device)
-    if choice.device.type == "cuda":
-        torch.cuda.synchronize(choice.device)
-    numbers = (time.perf_counter() - start, sum(p.numel() for p in model.parameters()))
-    del model
+    numbers = timed_build(choice.spec, choice.seed, choice.device)
     st.session_state.live_build = (key, numbers)
     return numbers
 

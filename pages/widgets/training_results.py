@@ -7,13 +7,12 @@ import streamlit as st
 
 from explorer.io.bundle import bundle_runs
 from explorer.training.curves import Curve
-from explorer.training.datasets import DATASETS
+from explorer.training.handover import trained_twins
 from explorer.training.jobs import TrainingJob
 from explorer.training.report import results_table
 from explorer.training.runner import run_metrics
-from explorer.training.verdicts import pct, verdicts
+from explorer.training.verdicts import verdicts
 
-from .weights_picker import Weights
 
 
 def show(job: TrainingJob, curves: list[Curve]) -> None:
@@ -30,7 +29,7 @@ def show(job: TrainingJob, curves: list[Curve]) -> None:
         name = job.results[run].specs["residual" if "residual" in job.results[run].models
                                         else "plain"].depth
         if col.button(f"Analyse the {name}-layer {run} nets on other pages", key=f"use_{run}"):
-            st.session_state.trained_models = hand_over(job, run)
+            st.session_state.trained_models = trained_twins(job.results[run], run)
             st.success("Done: pick “trained in this session” on the Grad-CAM or Gradient flow "
                        "page.")
 
@@ -44,20 +43,3 @@ def _bundle(job: TrainingJob) -> bytes:
         st.session_state.train_zip_bytes = bundle_runs(job.results, metrics)
         st.session_state.train_zip_key = key
     return st.session_state.train_zip_bytes
-
-
-def hand_over(job: TrainingJob, run: str) -> Weights:
-    """The trained nets with the facts of *their* dataset (not the one selected now)."""
-    result = job.results[run]
-    info = DATASETS[result.config.dataset]
-    models = result.models
-    main = "residual" if "residual" in models else next(iter(models))
-    twin = models.get("plain") if main == "residual" else None
-    final = result.histories[main].final
-    accuracy = final.get("val_accuracy")
-    how = (f"stopped early after {result.epochs_done:.2f} epochs" if result.stopped
-           else f"{result.epochs_done:.0f} epoch(s)")
-    held_out = f", {pct(accuracy)} held-out accuracy" if accuracy is not None else ""
-    return Weights(models[main], result.specs[main], info.normalization, info.classes,
-                   f"the **{run}** net trained in this session on {info.title} ({how}{held_out})",
-                   twin)

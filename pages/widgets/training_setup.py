@@ -9,7 +9,7 @@ import streamlit as st
 from explorer import PRESETS
 from explorer.nets.spec import NetSpec
 from explorer.training.config import TrainConfig
-from explorer.training.datasets import DATASETS, TRAINABLE
+from explorer.data.registry import DATASETS, TRAINABLE
 from explorer.training.jobs import TrainingJob
 
 from . import persist, sidebar, state
@@ -33,12 +33,6 @@ class Setup:
         return ", ".join(f"{label}: {spec.depth} layers at {spec.image_size} px with the "
                          f"dataset's {spec.num_classes} classes"
                          for label, spec in self.runs.items())
-
-
-def fit_to_dataset(spec: NetSpec, config: TrainConfig) -> NetSpec:
-    info = DATASETS[config.dataset]
-    return spec.replace(in_channels=info.channels, num_classes=info.num_classes,
-                        image_size=config.resolved_image_size())
 
 
 def show_job_settings(job: TrainingJob, experiment: str) -> None:
@@ -101,9 +95,9 @@ def draw(choice: state.Choice, experiment: str, disabled: bool) -> Setup:
                               twin=True if experiment == "figure1" else bool(twin),
                               device=choice.device.type)
     if experiment == "figure1":
-        runs = {name: fit_to_dataset(PRESETS[name], config) for name in FIGURE1_RUNS}
+        runs = {name: config.fit(PRESETS[name]) for name in FIGURE1_RUNS}
     else:
-        runs = {"sidebar": fit_to_dataset(choice.spec, config)}
+        runs = {"sidebar": config.fit(choice.spec)}
     return Setup(experiment, runs, config, bool(download))
 
 
@@ -124,6 +118,6 @@ def suggest_small_image_net(setup: Setup) -> None:
 def data_factory(config: TrainConfig, download: bool):
     """spec → (train, val) sets from the registry (called in the job's thread)."""
     def make(spec: NetSpec):
-        train_set, val_set, _ = DATASETS[config.dataset].splits(config, spec.image_size, download)
+        train_set, val_set, _ = config.splits(spec.image_size, download)
         return train_set, val_set
     return make

@@ -1,4 +1,4 @@
-"""Held-out data for the "why skips work" analyses, and the small helpers they share.
+"""What the analyses take as data and report as progress, and the small helpers they share.
 
 Every analysis takes ``data`` as either a ``(images, labels)`` pair of tensors or a dataset with
 ``get_batch(indices)`` (such as ``ShapesDataset``); `as_batch` turns both into tensors once, so
@@ -13,20 +13,6 @@ import torch
 
 Progress = Callable[[int, int, str], None]
 Data = Union[tuple[torch.Tensor, torch.Tensor], object]
-
-DEFAULT_IMAGES = 1000
-DEFAULT_SEED = 0  # the issue fixes "the first 1000 images of the shapes test split, seed 0"
-
-
-def heldout_shapes(n: int = DEFAULT_IMAGES, image_size: int = 32, seed: int = DEFAULT_SEED
-                   ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The first ``n`` images of the synthetic shapes test split, normalised, with labels."""
-    from explorer.training.shapes import ShapesDataset
-
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"The number of images must be a whole number of at least 1, got {n!r}.")
-    return ShapesDataset(n, image_size=image_size, seed=seed, split="test").get_batch(range(n))
-
 
 def as_batch(data: Data) -> tuple[torch.Tensor, torch.Tensor]:
     """``(images, labels)`` tensors from a pair of tensors or a dataset with ``get_batch``."""

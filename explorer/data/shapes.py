@@ -20,9 +20,9 @@ import math
 import torch
 from torch.utils.data import Dataset
 
-from explorer.training.datasets import SHAPES_CLASSES as CLASSES
-from explorer.training.datasets import SHAPES_MEAN as MEAN
-from explorer.training.datasets import SHAPES_STD as STD
+from explorer.data.registry import SHAPES_CLASSES as CLASSES
+from explorer.data.registry import SHAPES_MEAN as MEAN
+from explorer.data.registry import SHAPES_STD as STD
 
 SPLITS = ("train", "val", "test")
 RADIUS = (0.45, 0.75)  # object radius, in half-image units

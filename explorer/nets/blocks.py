@@ -1,142 +1,167 @@
-"""The block zoo: torchvision's BasicBlock and Bottleneck, and the d2l book's Residual.
+"""The residual block: one builder for torchvision's BasicBlock and Bottleneck (ResNeXt and Wide
+ResNet included), the d2l book's Residual, pre-activation and squeeze-and-excitation blocks.
 
-Attribute names follow torchvision (``conv1``, ``bn1``, ``downsample``...) so ImageNet-preset
-state_dicts load both ways. Every block marks its residual branch's last norm layer as
-``last_norm`` (an ``nn.Identity`` when ``norm="none"``), the hook point for the paper's Fig. 7
-response statistics. The skip is one visible line; ReLUs are not in place so hooks and autograd
-never trip over an overwritten tensor.
+A block is data: its branch convs (`branch_convs`), the order of norms and activations around
+them (explorer/nets/orders.py), an optional SE module and a shortcut. Attribute names follow
+torchvision (``conv1``, ``bn1``, ``downsample``...) so torchvision's and timm's state_dicts load.
+ReLUs are not in place so hooks and autograd never trip over an overwritten tensor.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from explorer.nets.attention import SqueezeExcite
+from explorer.nets.layers import conv, norm_layer
+from explorer.nets.orders import ORDERS
+from explorer.nets.shortcuts import ZeroPadShortcut, make_shortcut
 from explorer.nets.spec import NetSpec
 
-
-def norm_layer(spec: NetSpec, channels: int) -> nn.Module:
-    return nn.BatchNorm2d(channels) if spec.norm == "batch" else nn.Identity()
-
-
-def conv(spec: NetSpec, cin: int, cout: int, kernel: int, stride: int = 1) -> nn.Conv2d:
-    # Without a norm layer after it, a conv needs its own bias; d2l's Residual always has one.
-    bias = spec.norm == "none" or spec.block == "d2l"
-    return nn.Conv2d(cin, cout, kernel, stride=stride, padding=kernel // 2, bias=bias)
+__all__ = ["BranchConv", "ResidualBlock", "ZeroPadShortcut", "branch_convs", "conv",
+           "make_shortcut", "norm_layer"]
 
 
-class ZeroPadShortcut(nn.Module):
-    """Option A: a parameter-free identity that subsamples and pads new channels with zeros."""
+@dataclass(frozen=True)
+class BranchConv:
+    """One conv of a residual branch."""
 
-    def __init__(self, stride: int, extra_channels: int) -> None:
-        super().__init__()
-        self.stride = stride
-        self.extra_channels = extra_channels
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x[:, :, :: self.stride, :: self.stride]
-        return F.pad(x, (0, 0, 0, 0, 0, self.extra_channels))
-
-    def extra_repr(self) -> str:
-        return f"stride={self.stride}, extra_channels={self.extra_channels}"
+    cin: int
+    cout: int
+    kernel: int
+    stride: int = 1
+    groups: int = 1
 
 
-def make_shortcut(spec: NetSpec, cin: int, cout: int, stride: int) -> nn.Module | None:
-    """The shortcut a block needs, or ``None`` for a plain identity (or no skip at all)."""
-    if not spec.skip:
-        return None
-    shape_changes = stride != 1 or cin != cout
-    if spec.shortcut == "A":
-        return ZeroPadShortcut(stride, cout - cin) if shape_changes else None
-    if spec.shortcut == "B" and not shape_changes:
-        return None
-    projection = [conv(spec, cin, cout, 1, stride)]
-    if spec.block != "d2l":  # d2l's 1x1 shortcut conv has no norm layer after it
-        projection.append(norm_layer(spec, cout))
-    return nn.Sequential(*projection)
+def branch_convs(spec: NetSpec, cin: int, width: int, stride: int) -> list[BranchConv]:
+    """The convs of a block's residual branch, in order.
+
+    Args:
+        spec: the architecture (block, stride_on, groups, width_per_group).
+        cin: the block's input channels.
+        width: the stage's width (the Bottleneck's ``planes``).
+        stride: the block's stride.
+    """
+    if spec.block != "bottleneck":  # basic, d2l: two 3x3 convs
+        return [BranchConv(cin, width, 3, stride), BranchConv(width, width, 3)]
+    inner = spec.inner_width(width)
+    s1, s3 = (stride, 1) if spec.stride_on == "1x1" else (1, stride)
+    return [BranchConv(cin, inner, 1, s1),
+            BranchConv(inner, inner, 3, s3, spec.groups),
+            BranchConv(inner, width * spec.expansion, 1)]
 
 
 class ResidualBlock(nn.Module):
-    """A residual branch plus its shortcut; subclasses define ``branch`` and ``last_norm``."""
+    """A residual branch ``F``, its shortcut, and ``out = F(x) + shortcut(x)``.
 
-    skip: bool
-    downsample: nn.Module | None
+    The branch runs ``plan``, a list of attribute names built from the block's `Order`: for
+    ``post``, ``conv1 bn1 relu conv2 bn2`` (then ``relu`` after the addition); for ``pre``,
+    ``bn1 relu conv1 bn2 relu conv2`` (nothing after the addition), ``bnK`` being the norm of the
+    ``K``-th conv's unit. With ``attention="se"`` the branch ends with ``se``, so the SE gate
+    scales ``F(x)`` before the addition (timm's seresnet).
 
-    def branch(self, x: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+    The plain twin (``skip=False``) keeps every branch layer with the same name and drops the
+    shortcut: its block is ``finish(F(x))``. For a post-activation block that is
+    ``relu(F(x))``, for a pre-activation block ``F(x)`` itself (BN → ReLU → conv stacks, nothing
+    after), and an SE block keeps its SE module, which scales the branch as in the residual net.
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.branch(x)
-        if self.skip:
-            identity = x if self.downsample is None else self.downsample(x)
-            out = out + identity  # the skip connection
-        return self.relu(out)
-
-
-class BasicBlock(ResidualBlock):
-    """Two 3x3 convs (torchvision's BasicBlock)."""
-
-    def __init__(self, spec: NetSpec, cin: int, width: int, stride: int) -> None:
-        super().__init__()
-        self.conv1 = conv(spec, cin, width, 3, stride)
-        self.bn1 = norm_layer(spec, width)
-        self.relu = nn.ReLU()
-        self.conv2 = conv(spec, width, width, 3)
-        self.bn2 = norm_layer(spec, width)
-        self.downsample = make_shortcut(spec, cin, width, stride)
-        self.skip = spec.skip
-        self.stride = stride
-
-    @property
-    def last_norm(self) -> nn.Module:
-        return self.bn2
-
-    def branch(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.relu(self.bn1(self.conv1(x)))
-        return self.bn2(self.conv2(out))
-
-
-class D2LResidual(BasicBlock):
-    """d2l.ai's ``Residual``: BasicBlock with conv biases and a norm-free 1x1 shortcut.
-
-    The 1x1 conv is applied to the block's input X (the blog version applied it to Y).
-    The differences from BasicBlock live in ``conv`` and ``make_shortcut``.
+    In a pre-activation block whose shape changes, the shortcut reads the branch's leading
+    BN → ReLU (``tap`` steps) instead of the raw input, as He et al.'s code and timm's
+    ``PreActBottleneck`` do.
     """
 
-
-class Bottleneck(ResidualBlock):
-    """1x1 reduce, 3x3, 1x1 expand (x4). ``stride_on`` picks where it downsamples."""
-
-    expansion = 4
-
     def __init__(self, spec: NetSpec, cin: int, width: int, stride: int) -> None:
         super().__init__()
-        cout = width * self.expansion
-        stride_1x1, stride_3x3 = (stride, 1) if spec.stride_on == "1x1" else (1, stride)
-        self.conv1 = conv(spec, cin, width, 1, stride_1x1)
-        self.bn1 = norm_layer(spec, width)
-        self.conv2 = conv(spec, width, width, 3, stride_3x3)
-        self.bn2 = norm_layer(spec, width)
-        self.conv3 = conv(spec, width, cout, 1)
-        self.bn3 = norm_layer(spec, cout)
-        self.relu = nn.ReLU()
-        self.downsample = make_shortcut(spec, cin, cout, stride)
+        order = ORDERS[spec.order]
+        convs = branch_convs(spec, cin, width, stride)
+        cout = convs[-1].cout
         self.skip = spec.skip
         self.stride = stride
+        steps: list[str] = []
+        for k, shape in enumerate(convs, start=1):
+            unit = order.last_unit if k == len(convs) else order.unit
+            for step in unit:
+                steps.append(self._add_step(spec, step, k, shape, unit))
+        if spec.attention == "se":
+            self.se = SqueezeExcite(cout)
+            steps.append("se")
+        self.plan = tuple(steps)
+        self.after_add = tuple(self._add_after(spec, step, cout) for step in order.after_add)
+        self.downsample = make_shortcut(spec, cin, cout, stride)
+        shape_changes = stride != 1 or cin != cout
+        self.tap = (self.plan.index("conv1")
+                    if order.shared_preact and self.skip and shape_changes else 0)
+        self._last_norm = f"bn{len(convs)}"
 
+    def _add_step(self, spec: NetSpec, step: str, k: int, shape: BranchConv,
+                  unit: tuple[str, ...]) -> str:
+        if step == "conv":
+            name = f"conv{k}"
+            self.add_module(name, conv(spec, shape.cin, shape.cout, shape.kernel, shape.stride,
+                                       shape.groups))
+        elif step == "norm":
+            name = f"bn{k}"
+            before_conv = unit.index("norm") < unit.index("conv")
+            self.add_module(name, norm_layer(spec, shape.cin if before_conv else shape.cout))
+        else:
+            name = "relu"
+            if not hasattr(self, name):
+                self.relu = nn.ReLU()
+        return name
+
+    def _add_after(self, spec: NetSpec, step: str, channels: int) -> str:
+        if step == "norm":
+            self.bn_add = norm_layer(spec, channels)
+            return "bn_add"
+        if not hasattr(self, "relu"):
+            self.relu = nn.ReLU()
+        return "relu"
+
+    # ---- the parts --------------------------------------------------------------------
     @property
     def last_norm(self) -> nn.Module:
-        return self.bn3
+        """The norm of the branch's last conv unit: the layer ``zero_init_residual`` zeroes
+        (for ``post`` also the paper's Fig. 7 response; an ``nn.Identity`` without norms)."""
+        return getattr(self, self._last_norm)
+
+    @property
+    def last_layer(self) -> nn.Module:
+        """The layer whose output is ``F(x)``, the branch's output (``bn2``/``bn3`` for ``post``,
+        the last conv for ``pre``, ``se`` with attention)."""
+        return getattr(self, self.plan[-1])
+
+    def _run(self, names: tuple[str, ...], x: torch.Tensor) -> torch.Tensor:
+        for name in names:
+            x = getattr(self, name)(x)
+        return x
+
+    def paths(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``F(x)`` and the shortcut's output (``None`` in the plain twin), each computed once."""
+        shared = self._run(self.plan[: self.tap], x)
+        out = self._run(self.plan[self.tap:], shared)
+        if not self.skip:
+            return out, None
+        source = shared if self.tap else x
+        return out, source if self.downsample is None else self.downsample(source)
 
     def branch(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
-        return self.bn3(self.conv3(out))
+        """``F(x)`` alone."""
+        return self._run(self.plan, x)
 
+    def shortcut(self, x: torch.Tensor) -> torch.Tensor:
+        """The shortcut's output alone (the input itself in the plain twin): what a deleted
+        block passes on, before `finish`."""
+        source = self._run(self.plan[: self.tap], x)
+        return source if self.downsample is None else self.downsample(source)
 
-BLOCKS: dict[str, type[ResidualBlock]] = {
-    "basic": BasicBlock,
-    "bottleneck": Bottleneck,
-    "d2l": D2LResidual,
-}
+    def finish(self, out: torch.Tensor) -> torch.Tensor:
+        """The steps after the addition (``relu`` for ``post``, none for ``pre``)."""
+        return self._run(self.after_add, out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, identity = self.paths(x)
+        if identity is not None:
+            out = out + identity  # the skip connection
+        return self.finish(out)

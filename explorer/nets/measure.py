@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from explorer.nets.attention import SqueezeExcite
 from explorer.nets.blocks import ResidualBlock
 from explorer.nets.model import ResNet
 from explorer.nets.spec import NetSpec
@@ -23,7 +24,7 @@ from explorer.nets.windows import windows as receptive_windows
 
 BYTES_PER_FLOAT = 4
 STEM_MODULES = ("conv1", "bn1", "relu", "maxpool")
-HEAD_MODULES = ("avgpool", "fc")
+HEAD_MODULES = ("final_norm", "final_relu", "avgpool", "fc")
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,11 @@ def _trace(spec: NetSpec) -> tuple[_Leaf, ...]:
 
     def hook(name: str):
         def record(module: nn.Module, inputs, output: torch.Tensor) -> None:
-            params = sum(p.numel() for p in module.parameters())
             fresh = 0 if output is inputs[0] else output.numel()
+            if isinstance(module, SqueezeExcite):  # only its product: its layers count apart
+                leaves.append(_Leaf(name.split(".")[0], tuple(output.shape), 0, 0, fresh))
+                return
+            params = sum(p.numel() for p in module.parameters())
             leaves.append(_Leaf(name.split(".")[0], tuple(output.shape), params,
                                 _mult_adds(module, output.shape), fresh))
         return record
@@ -111,7 +115,8 @@ def _trace(spec: NetSpec) -> tuple[_Leaf, ...]:
     handles = [
         m.register_forward_hook(hook(name))
         for name, m in model.named_modules()
-        if name and not list(m.children()) and not isinstance(m, nn.Sequential)
+        if name and (isinstance(m, SqueezeExcite)
+                     or not list(m.children()) and not isinstance(m, nn.Sequential))
     ]
     try:
         with torch.no_grad():
@@ -140,6 +145,8 @@ def _skip_python_kernels(model: ResNet) -> None:
             module.forward = functools.partial(_linear, module.out_features)
         elif isinstance(module, ResidualBlock):
             module.forward = functools.partial(_block_without_add, module)
+        elif isinstance(module, SqueezeExcite):
+            module.forward = functools.partial(_squeeze_excite, module)
 
 
 def _shape_only(x: torch.Tensor) -> torch.Tensor:
@@ -158,10 +165,15 @@ def _linear(features: int, x: torch.Tensor) -> torch.Tensor:
 def _block_without_add(block: ResidualBlock, x: torch.Tensor) -> torch.Tensor:
     """``ResidualBlock.forward`` with ``branch + shortcut`` replaced by the branch's shape (equal,
     or the real forward fails); the shortcut still runs so that its layers are counted."""
-    out = block.branch(x)
-    if block.skip and block.downsample is not None:
-        block.downsample(x)
-    return block.relu(out)
+    out, _ = block.paths(x)
+    return block.finish(out)
+
+
+def _squeeze_excite(se: SqueezeExcite, x: torch.Tensor) -> torch.Tensor:
+    """`SqueezeExcite.forward` with the mean and the product as shape rules (their meta kernels
+    are Python); its 1x1 convs still run on the squeezed shape so that they are counted."""
+    se.gate(se.fc2(se.relu(se.fc1(x.new_empty(*x.shape[:2], 1, 1)))))
+    return x.new_empty(x.shape)
 
 
 def _mult_adds(module: nn.Module, output_shape: torch.Size) -> int:

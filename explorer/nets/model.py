@@ -13,26 +13,25 @@ import zlib
 import torch
 from torch import nn
 
-from explorer.nets.blocks import BLOCKS, ResidualBlock
+from explorer.nets.blocks import ResidualBlock
+from explorer.nets.layers import norm_layer
+from explorer.nets.orders import ORDERS
 from explorer.nets.spec import NetSpec
+from explorer.nets.stems import make_stem
 
 
 class ResNet(nn.Module):
-    """Stem, ``layer1..N`` of residual blocks, global average pool, ``fc``."""
+    """Stem, ``layer1..N`` of residual blocks, global average pool, ``fc``.
+
+    A pre-activation net (``order="pre"``) also has ``final_norm`` and ``final_relu`` between
+    the last stage and the pool (He et al. 2016; timm's ResNetV2 ``norm``).
+    """
 
     def __init__(self, spec: NetSpec) -> None:
         super().__init__()
         self.spec = spec
-        block = BLOCKS[spec.block]
-        bias = spec.norm == "none" or spec.block == "d2l"
-        if spec.stem == "imagenet":
-            self.conv1 = nn.Conv2d(spec.in_channels, spec.stem_width, 7, 2, 3, bias=bias)
-            self.maxpool: nn.Module = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        else:
-            self.conv1 = nn.Conv2d(spec.in_channels, spec.stem_width, 3, 1, 1, bias=bias)
-            self.maxpool = nn.Identity()
-        self.bn1 = nn.BatchNorm2d(spec.stem_width) if spec.norm == "batch" else nn.Identity()
-        self.relu = nn.ReLU()
+        for name, module in make_stem(spec).items():
+            self.add_module(name, module)
 
         channels = spec.stem_width
         self.stage_names: list[str] = []
@@ -41,12 +40,16 @@ class ResNet(nn.Module):
         ):
             stage = []
             for j in range(blocks):
-                stage.append(block(spec, channels, width, stride if j == 0 else 1))
+                stage.append(ResidualBlock(spec, channels, width, stride if j == 0 else 1))
                 channels = width * spec.expansion
             name = f"layer{i + 1}"
             self.add_module(name, nn.Sequential(*stage))
             self.stage_names.append(name)
         self.out_channels = channels
+        self.head_activated = ORDERS[spec.order].head_activated
+        if self.head_activated:
+            self.final_norm = norm_layer(spec, channels)
+            self.final_relu = nn.ReLU()
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(channels, spec.num_classes)
 
@@ -61,6 +64,8 @@ class ResNet(nn.Module):
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         for _, stage in self.stages():
             x = stage(x)
+        if self.head_activated:
+            x = self.final_relu(self.final_norm(x))
         x = torch.flatten(self.avgpool(x), 1)
         return self.fc(x)
 

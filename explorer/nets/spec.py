@@ -13,20 +13,24 @@ from dataclasses import dataclass
 from typing import Any, Literal, Mapping, get_args
 
 Block = Literal["basic", "bottleneck", "d2l"]
-Stem = Literal["imagenet", "cifar"]
-Shortcut = Literal["A", "B", "C"]
+Stem = Literal["imagenet", "cifar", "deep"]
+Shortcut = Literal["A", "B", "C", "D"]
 StrideOn = Literal["3x3", "1x1"]
 Norm = Literal["batch", "none"]
+# Where a block's norms and activations sit (explorer/nets/orders.py); He et al. 2016's other
+# orders join this list.
+Order = Literal["post", "pre"]
+Attention = Literal["none", "se"]
 
 MAX_STAGES = 6
-MAX_BLOCKS_PER_STAGE = 64
+MAX_BLOCKS_PER_STAGE = 128  # ResNet-1001 has 111 blocks per stage
 MAX_WIDTH = 8192
 MAX_IMAGE_SIZE = 4096
 MAX_IN_CHANNELS = 64
 MAX_CLASSES = 100_000
 
 EXPANSION = {"basic": 1, "bottleneck": 4, "d2l": 1}
-STEM_STRIDE = {"imagenet": 4, "cifar": 1}
+STEM_STRIDE = {"imagenet": 4, "cifar": 1, "deep": 4}
 
 # The sidebar's labels: every message names a field as the user sees it.
 LABELS = {
@@ -34,7 +38,8 @@ LABELS = {
     "base_width": "Base width", "stem": "Stem", "skip": "Skip connections",
     "shortcut": "Shortcut option", "stride_on": "Bottleneck stride on", "norm": "Normalisation",
     "in_channels": "Input channels", "num_classes": "Classes", "image_size": "Image size",
-    "zero_init_residual": "Zero-init last BN",
+    "zero_init_residual": "Zero-init last BN", "groups": "Groups (cardinality)",
+    "width_per_group": "Width per group", "order": "Activation order", "attention": "Attention",
 }
 
 _CHOICES = {
@@ -43,6 +48,8 @@ _CHOICES = {
     "shortcut": get_args(Shortcut),
     "stride_on": get_args(StrideOn),
     "norm": get_args(Norm),
+    "order": get_args(Order),
+    "attention": get_args(Attention),
 }
 
 
@@ -57,15 +64,28 @@ class NetSpec:
         widths: channels per stage (the bottleneck's inner width); ``None`` derives
             ``base_width * 2**i``.
         base_width: first stage's width when ``widths`` is ``None``.
-        stem: ``imagenet`` (7x7/2 conv + 3x3/2 max-pool) or ``cifar`` (one 3x3/1 conv).
+        stem: ``imagenet`` (7x7/2 conv + 3x3/2 max-pool), ``cifar`` (one 3x3/1 conv) or
+            ``deep`` (ResNet-C of He et al. 2019: three 3x3 convs, the first strided, then the
+            max-pool; timm's ``stem_type='deep'``).
         skip: identity shortcuts on; ``False`` gives the paper's *plain* counterpart.
         shortcut: He et al. 2015 §3.3 option ``A`` (zero-padded identity), ``B`` (projection
-            only when the shape changes) or ``C`` (projection on every block).
+            only when the shape changes), ``C`` (projection on every block), or ``D`` (ResNet-D
+            of He et al. 2019: where the shape changes, a 2x2 average pool and then the 1x1
+            projection; timm's ``avg_down=True``).
         stride_on: where a Bottleneck downsamples: ``3x3`` (torchvision "V1.5") or ``1x1``
             (the paper's original).
         norm: ``batch`` or ``none`` (no norm layers, conv biases on).
         in_channels, num_classes, image_size: input and head.
         zero_init_residual: each residual branch's last BatchNorm starts at zero.
+        groups: the Bottleneck's cardinality: its 3x3 conv has this many groups (ResNeXt).
+        width_per_group: channels per group at a stage width of 64; the Bottleneck's inner
+            width is ``int(width * width_per_group / 64) * groups`` as in torchvision
+            (``groups=1, width_per_group=128`` is Wide ResNet-50-2).
+        order: ``post`` (He et al. 2015: conv → BN → ReLU, ReLU after the addition) or ``pre``
+            (full pre-activation of He et al. 2016, "Identity Mappings": BN → ReLU → conv,
+            nothing after the addition, BN → ReLU before the pool).
+        attention: ``none`` or ``se`` (Hu et al. 2018 squeeze-and-excitation at the end of
+            each residual branch, reduced as timm's seresnet).
     """
 
     block: Block = "basic"
@@ -81,6 +101,10 @@ class NetSpec:
     num_classes: int = 1000
     image_size: int = 224
     zero_init_residual: bool = False
+    groups: int = 1
+    width_per_group: int = 64
+    order: Order = "post"
+    attention: Attention = "none"
 
     def __post_init__(self) -> None:
         # Accept lists from JSON / callers but store tuples so the spec stays hashable.
@@ -104,6 +128,12 @@ class NetSpec:
     @property
     def stem_width(self) -> int:
         return self.stage_widths[0]
+
+    def inner_width(self, width: int) -> int:
+        """Channels of a block's inner convs at stage width ``width`` (torchvision's rule)."""
+        if self.block != "bottleneck":
+            return width
+        return int(width * (self.width_per_group / 64.0)) * self.groups
 
     @property
     def stage_strides(self) -> tuple[int, ...]:
@@ -209,6 +239,8 @@ def _validate(spec: NetSpec) -> None:
         if value not in allowed:
             options = ", ".join(repr(a) for a in allowed)
             raise ValueError(f"'{LABELS[name]}' must be one of {options}, got {value!r}.")
+    for name in ("groups", "width_per_group"):
+        _check_int(LABELS[name], getattr(spec, name), 1, MAX_WIDTH)
     for name in ("skip", "zero_init_residual"):
         if not isinstance(getattr(spec, name), bool):
             raise ValueError(f"'{LABELS[name]}' must be on or off, got {getattr(spec, name)!r}.")
@@ -239,6 +271,39 @@ def _validate(spec: NetSpec) -> None:
                          "'Normalisation' set to batch.")
     if spec.shortcut == "A" and spec.skip:
         _check_option_a_widths(spec)
+    _check_block_options(spec)
+
+
+def _check_block_options(spec: NetSpec) -> None:
+    if spec.block != "bottleneck":
+        for name, default in (("groups", 1), ("width_per_group", 64)):
+            if getattr(spec, name) != default:
+                raise ValueError(
+                    f"'{LABELS[name]}' applies to the Bottleneck block only (torchvision's "
+                    f"BasicBlock refuses it too): set it to {default} or pick the Bottleneck."
+                )
+    if spec.block == "d2l":
+        for name, default in (("order", "post"), ("attention", "none")):
+            if getattr(spec, name) != default:
+                raise ValueError(
+                    f"The d2l block is the book's Residual as written, so '{LABELS[name]}' "
+                    f"must stay {default}: pick the BasicBlock or the Bottleneck for "
+                    f"{getattr(spec, name)}."
+                )
+    for i, width in enumerate(spec.stage_widths):
+        per_group = int(width * (spec.width_per_group / 64.0))
+        if per_group < 1:
+            raise ValueError(
+                f"Stage {i + 1} would have no channels per group: '{LABELS['widths']}' {width} "
+                f"× '{LABELS['width_per_group']}' {spec.width_per_group} / 64 rounds down to 0. "
+                f"Raise the width per group or the stage's width."
+            )
+        if spec.inner_width(width) > MAX_WIDTH:
+            raise ValueError(
+                f"Stage {i + 1}'s grouped 3×3 conv would have {spec.inner_width(width):,} "
+                f"channels ('{LABELS['groups']}' × channels per group); the most is "
+                f"{MAX_WIDTH:,}."
+            )
 
 
 def _check_option_a_widths(spec: NetSpec) -> None:
@@ -294,42 +359,10 @@ def _decode(key: str, text: str) -> Any:
     return _parse_int(key, text)
 
 
-# ---- presets ----------------------------------------------------------------------------
-def _imagenet(block: Block, layers: tuple[int, ...]) -> NetSpec:
-    return NetSpec(block=block, layers=layers)
+# ---- presets (explorer/nets/presets.py; imported on first use, it needs NetSpec) ----------
+def __getattr__(name: str) -> Any:
+    if name in ("PRESETS", "FAMILIES", "PRESET_HELP", "preset", "family_of"):
+        from explorer.nets import presets
 
-
-def _cifar(n: int) -> NetSpec:
-    # He et al. 2015 §4.2: 6n+2 layers, 3 stages of 16/32/64 channels, option A shortcuts.
-    return NetSpec(
-        block="basic", layers=(n, n, n), base_width=16, stem="cifar", shortcut="A",
-        num_classes=10, image_size=32,
-    )
-
-
-PRESETS: dict[str, NetSpec] = {
-    "resnet18": _imagenet("basic", (2, 2, 2, 2)),
-    "resnet34": _imagenet("basic", (3, 4, 6, 3)),
-    "resnet50": _imagenet("bottleneck", (3, 4, 6, 3)),
-    "resnet101": _imagenet("bottleneck", (3, 4, 23, 3)),
-    "resnet152": _imagenet("bottleneck", (3, 8, 36, 3)),
-    "resnet20": _cifar(3),
-    "resnet32": _cifar(5),
-    "resnet44": _cifar(7),
-    "resnet56": _cifar(9),
-    "resnet110": _cifar(18),
-    # d2l.ai §8.6: Fashion-MNIST resized to 96 px, 1 channel, 10 classes.
-    "d2l-resnet18": NetSpec(
-        block="d2l", layers=(2, 2, 2, 2), in_channels=1, num_classes=10, image_size=96,
-    ),
-}
-
-
-def preset(name: str) -> NetSpec:
-    """Look up a preset by name, with a readable error for unknown names."""
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise ValueError(
-            f"Unknown preset {name!r}; choose one of {', '.join(PRESETS)}."
-        ) from None
+        return getattr(presets, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,10 +5,17 @@ Each conv or pool of kernel ``k``, stride ``s``, padding ``p`` maps a unit's win
 comes from the path through every residual branch, so a residual net and its plain twin have the
 same theoretical receptive field. Coordinates are pixel indices: the unit at ``(i, i')`` of a
 layer is centred on input pixel ``(c + i·j, c + i'·j)``.
+
+The branch is the largest path whatever the block: a ResNet-D shortcut's 2x2 pool and 1x1 conv
+see less than the branch's strided 3x3 (or its strided 1x1 and then a 3x3), and a pre-activation
+block has the same convs as a post-activation one. A squeeze-and-excitation gate is a mean over
+the whole map, so once one is on the path every unit depends on every input pixel: ``whole_image``
+says so, and ``size`` stays the window of the convs alone.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from explorer.nets.spec import NetSpec
@@ -22,15 +29,18 @@ class Window:
     size: int
     jump: int
     start: float = 0.0
+    whole_image: bool = False  # a squeeze-and-excitation gate (a global mean) is on the path
 
     def after(self, kernel: int, stride: int, padding: int) -> "Window":
         return Window(self.size + (kernel - 1) * self.jump, self.jump * stride,
-                      self.start + ((kernel - 1) / 2 - padding) * self.jump)
+                      self.start + ((kernel - 1) / 2 - padding) * self.jump, self.whole_image)
 
 
 def _stem_ops(spec: NetSpec) -> list[tuple[int, int, int]]:
     if spec.stem == "imagenet":
         return [(7, 2, 3), (3, 2, 1)]  # conv1, maxpool
+    if spec.stem == "deep":
+        return [(3, 2, 1), (3, 1, 1), (3, 1, 1), (3, 2, 1)]  # conv1.0, .3, .6, maxpool
     return [(3, 1, 1)]
 
 
@@ -55,6 +65,8 @@ def windows(spec: NetSpec) -> dict[str, Window]:
         for j in range(blocks):
             for op in _block_ops(spec, stride if j == 0 else 1):
                 window = window.after(*op)
+            if spec.attention == "se":
+                window = dataclasses.replace(window, whole_image=True)
             found[f"layer{i + 1}.{j}"] = window
         found[f"layer{i + 1}"] = window
     return found

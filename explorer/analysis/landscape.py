@@ -24,9 +24,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from explorer.analysis.inputs import Data, Progress, as_batch, model_device, no_progress
+from explorer.data.heldout import EVAL_BATCH
 from explorer.nets.preserved import preserved
 
-EVAL_BATCH = 250
 MAX_STEPS = 101
 SHARPNESS_RADIUS = 0.25
 

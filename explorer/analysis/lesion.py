@@ -21,9 +21,9 @@ import torch
 from torch import nn
 
 from explorer.analysis.inputs import Data, Progress, as_batch, model_device, no_progress
+from explorer.data.heldout import EVAL_BATCH
 from explorer.nets.preserved import preserved
 
-EVAL_BATCH = 250
 
 
 @dataclass(frozen=True)

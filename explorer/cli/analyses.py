@@ -51,8 +51,8 @@ def _setup(args: argparse.Namespace, batch: int, training: bool):
     """Load the checkpoint and the data after checking they fit; ``ValueError`` otherwise."""
     from pathlib import Path
 
-    from explorer.analysis.inputs import heldout_shapes
     from explorer.budget import check_fits
+    from explorer.data.heldout import heldout_for
     from explorer.devices import resolve_device
     from explorer.io.checkpoints import SPEC_FILE, load_saved
     from explorer.nets.spec import NetSpec
@@ -69,8 +69,7 @@ def _setup(args: argparse.Namespace, batch: int, training: bool):
     device = resolve_device(args.device)
     check_fits(spec, min(batch, args.images), device, training=training)
     model, spec = load_saved(folder, device=device)
-    images, labels = heldout_shapes(args.images, spec.image_size)
-    return model, spec, device, (images, labels % spec.num_classes)
+    return model, spec, device, heldout_for(spec, args.images)
 
 
 def _run(args: argparse.Namespace, batch: int, training: bool, analyse, describe) -> int:
@@ -91,7 +90,8 @@ def _run(args: argparse.Namespace, batch: int, training: bool, analyse, describe
 
 
 def run_lesion(args: argparse.Namespace) -> int:
-    from explorer.analysis.lesion import EVAL_BATCH, lesion_study
+    from explorer.analysis.lesion import lesion_study
+    from explorer.data.heldout import EVAL_BATCH
     from explorer.analysis.why_report import lesion_sentences
 
     def describe(result, spec) -> str:
@@ -107,7 +107,8 @@ def run_lesion(args: argparse.Namespace) -> int:
 
 
 def run_landscape(args: argparse.Namespace) -> int:
-    from explorer.analysis.landscape import EVAL_BATCH, loss_landscape
+    from explorer.analysis.landscape import loss_landscape
+    from explorer.data.heldout import EVAL_BATCH
 
     def describe(result, spec) -> str:
         rises = ", ".join(f"{a:+.3g}/{b:+.3g}" for a, b in result.rises)

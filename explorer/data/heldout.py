@@ -13,6 +13,8 @@ from explorer.nets.spec import NetSpec
 
 DEFAULT_IMAGES = 1000
 DEFAULT_SEED = 0  # "the first 1000 images of the shapes test split, seed 0"
+# Held-out images evaluated at once by the analyses (lesion, landscape) and the time estimates.
+EVAL_BATCH = 250
 MIN_RENDER_SIZE = 8  # smaller renders lose the shapes; render at 8 px and resize down
 
 

@@ -1,6 +1,6 @@
 """The presets: published networks as `NetSpec` data, grouped by family for the sidebar.
 
-Every preset is exact against its reference (tests/nets/test_family.py, tests/test_model.py):
+Every preset is exact against its reference (tests/nets/test_family.py, tests/nets/test_model.py):
 torchvision's and timm's models built without weights, or the papers' parameter counts.
 """
 

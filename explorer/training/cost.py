@@ -106,7 +106,7 @@ def _time_reference_steps(device: str) -> float:
 def _time_reference_evaluation(device: str) -> float:
     import torch
 
-    from explorer.analysis.lesion import EVAL_BATCH
+    from explorer.data.heldout import EVAL_BATCH
 
     spec, model = _reference_model(device)
     model.eval()

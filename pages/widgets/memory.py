@@ -3,7 +3,7 @@
 Streamlit's full ``gc.collect()`` after every script run is off (``.streamlit/config.toml``,
 ``postScriptGC``): it made sixteen students at once 1.5 × slower even with the imports frozen
 (bench/CLASSROOM.md). Without it, what a closed tab held in reference cycles waits for a
-generation-2 collection that an idle server never triggers (tests/test_load.py saw 549 MB of
+generation-2 collection that an idle server never triggers (tests/bench/test_load.py saw 549 MB of
 four visitors' models stay after they left). So a watcher collects once whenever a session or a
 training thread ends.
 """

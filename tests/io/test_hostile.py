@@ -30,7 +30,7 @@ import hostile_files as hf
 from apptest_util import fresh_app, metric_values, widget
 from browser_util import launch_browser, running_app, select_option, wait_idle
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SPEC = NetSpec(layers=(1, 1), base_width=8, stem="cifar", num_classes=10, image_size=32)
 DEFAULT_NET = format_count(stage_table(PRESETS["resnet20"]).total_params)  # the sidebar's default
 ERROR = "[data-testid='stAlertContentError']"

@@ -4,7 +4,7 @@ import pytest
 
 from explorer import NetSpec
 from explorer.analysis.feature_maps import skip_parts
-from explorer.analysis.inputs import heldout_shapes
+from explorer.data.heldout import heldout_shapes
 from explorer.analysis.landscape import loss_landscape
 from explorer.analysis.lesion import lesion_study
 from explorer.analysis.receptive_field import effective_receptive_field

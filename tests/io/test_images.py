@@ -13,7 +13,7 @@ import torchvision.transforms as T
 from PIL import Image
 
 from explorer import NetSpec
-from explorer.training import shapes as shapes_data
+from explorer.data import shapes as shapes_data
 from explorer.io.images import (
     BACKGROUND, IMAGENET_MEAN, IMAGENET_STD, fit_image, load_image, preprocess,
 )

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from explorer import NetSpec, build
-from explorer.analysis.inputs import heldout_shapes
+from explorer.data.heldout import heldout_shapes
 from explorer.analysis.lesion import lesion_study
 from explorer.cli.main import main
 from explorer.io.checkpoints import save_checkpoint

@@ -17,7 +17,7 @@ from explorer.data.shapes import ShapesDataset
 from explorer.training.train import train
 from explorer.training.verdicts import verdicts
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from explorer.training.config import TrainConfig
 from explorer.training.train import evaluate, lr_factor, train
 
 TINY = NetSpec(layers=(1, 1), base_width=8, stem="cifar", num_classes=4, image_size=16)
-CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
+CHECKPOINTS = Path(__file__).resolve().parents[2] / "checkpoints"
 
 
 def recipe(**changes) -> TrainConfig:

@@ -306,7 +306,7 @@ def test_class_names_come_from_torchvision():
 
 
 def test_class_names_for_shapes_custom_and_unknown_heads():
-    from explorer.training import shapes as data
+    from explorer.data import shapes as data
     from explorer.io.labels import class_names
 
     shapes = NetSpec(layers=(1,), stem="cifar", image_size=32, num_classes=len(data.CLASSES))

@@ -15,7 +15,7 @@ from explorer.cli.main import main
 from explorer.nets.spec import preset
 from explorer.nets.measure import stage_table
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import importlib
 
 _WHERE = {
-    "explorer.nets.spec": ("NetSpec", "PRESETS", "preset"),
+    "explorer.nets.spec": ("NetSpec",),
+    "explorer.nets.presets": ("PRESETS", "preset"),
     "explorer.nets.model": ("ResNet", "build"),
     "explorer.nets.preserved": ("preserved",),
     "explorer.nets.measure": ("StageTable", "StageRow", "Estimate", "stage_table", "estimate"),

@@ -14,8 +14,9 @@ from explorer.analysis.feature_maps import SkipParts
 from explorer.analysis.landscape import LandscapeResult
 from explorer.analysis.lesion import LesionResult
 from explorer.analysis.receptive_field import ErfResult
+from explorer.margins import LEARNED_MARGIN
+from explorer.margins import learned as beats_chance
 
-LEARNED_MARGIN = 0.10  # a baseline this far above chance counts as "learned"
 AT_CHANCE = 0.05  # an accuracy this close to chance counts as "at chance"
 SMALL_DROP = 0.03  # a deletion costing at most this counts as "harmless"
 DROP_CONTRAST = 0.10  # median single-block drops must differ by this much to call one net worse
@@ -32,7 +33,7 @@ def _points(fraction: float) -> str:
 
 
 def learned(result: LesionResult) -> bool:
-    return result.baseline > result.chance + LEARNED_MARGIN
+    return beats_chance(result.baseline, result.chance)
 
 
 def _at_chance(result: LesionResult, accuracy: float) -> bool:

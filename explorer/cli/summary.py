@@ -36,7 +36,8 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def spec_from_args(args: argparse.Namespace):
-    from explorer.nets.spec import NetSpec, preset
+    from explorer.nets.spec import NetSpec
+    from explorer.nets.presets import preset
 
     base = preset(args.preset) if args.preset else NetSpec()
     changes = {k: getattr(args, k) for k in SPEC_FLAGS if getattr(args, k) is not None}

@@ -21,7 +21,6 @@ from explorer.nets.spec import NetSpec
 from explorer.units import format_bytes
 
 MAX_MEMBERS = 64
-META_FILES = ("metrics.json", "history.json")
 
 
 @dataclass(frozen=True)

@@ -213,7 +213,7 @@ def looks_like(state_dict: StateDict) -> str | None:
 
     A fine-tuned ResNet-18 with 10 classes still reads as ``resnet18 with 10 classes``.
     """
-    from explorer.nets.spec import PRESETS
+    from explorer.nets.presets import PRESETS
 
     shapes = {k: tuple(v.shape) for k, v in state_dict.items()
               if not k.endswith("num_batches_tracked")}

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from explorer.nets.spec import PRESETS, NetSpec
+from explorer.nets.spec import NetSpec
+from explorer.nets.presets import PRESETS
 from explorer.data.registry import CIFAR10_CLASSES as CIFAR10  # noqa: F401  (re-exported)
 from explorer.data.registry import DATASETS
 from explorer.data.registry import dataset as registry

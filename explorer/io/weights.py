@@ -16,7 +16,8 @@ import torch
 
 from explorer.io.checkpoints import SPEC_FILE, model_from, read_saved
 from explorer.nets.model import ResNet
-from explorer.nets.spec import PRESETS, NetSpec
+from explorer.nets.spec import NetSpec
+from explorer.nets.presets import PRESETS
 
 CHECKPOINT_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
 TORCHVISION_WEIGHTS = {"resnet18": "ResNet18", "resnet34": "ResNet34", "resnet50": "ResNet50",

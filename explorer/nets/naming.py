@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from explorer.nets.spec import PRESETS, NetSpec
+from explorer.nets.spec import NetSpec
+from explorer.nets.presets import PRESETS
 
 
 def matching_preset(spec: NetSpec) -> str | None:

@@ -1,4 +1,4 @@
-"""`NetSpec`: the one plain-data description of a residual network, and the presets.
+"""`NetSpec`: the one plain-data description of a residual network (presets: `explorer.nets.presets`).
 
 Everything downstream (builder, tables, gradient flow, Grad-CAM, the app) takes a spec. It is
 frozen and hashable, so it doubles as a cache key, and it round-trips through JSON and URL query
@@ -357,12 +357,3 @@ def _decode(key: str, text: str) -> Any:
     if key in _CHOICES:
         return text.strip()
     return _parse_int(key, text)
-
-
-# ---- presets (explorer/nets/presets.py; imported on first use, it needs NetSpec) ----------
-def __getattr__(name: str) -> Any:
-    if name in ("PRESETS", "FAMILIES", "PRESET_HELP", "preset", "family_of"):
-        from explorer.nets import presets
-
-        return getattr(presets, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -61,7 +61,7 @@ def _kept(store: dict[str, tuple[float, float]], device: str, measure) -> float:
 
 def _reference_model(device: str):
     from explorer.nets.model import build
-    from explorer.nets.spec import preset
+    from explorer.nets.presets import preset
 
     spec = preset(REFERENCE[0]).replace(num_classes=8)
     return spec, build(spec, 0, device)

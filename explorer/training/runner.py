@@ -16,7 +16,8 @@ import torch
 from torch.utils.data import Subset
 
 from explorer.io.runs import save_run
-from explorer.nets.spec import NetSpec, preset
+from explorer.nets.spec import NetSpec
+from explorer.nets.presets import preset
 from explorer.training.config import TrainConfig
 from explorer.data.registry import DATASETS
 from explorer.training.train import ProgressEvent, TrainResult, evaluate, train

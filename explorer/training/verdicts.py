@@ -16,13 +16,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from explorer.margins import LEARNED_MARGIN, learned
 from explorer.units import pct
 
-LEARNED_MARGIN = 0.10  # held-out accuracy above chance, as a fraction
 LEARNED_LOSS = 0.9  # final training loss below this × ln(classes) counts as learning
 LOSS_MARGIN = 0.05  # nats
 LOSS_RATIO = 0.5  # 50 % higher
-ACCURACY_POINTS = 0.02  # held-out differences below 2 points are "about the same"
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,7 @@ class Outcome:
     @property
     def learned(self) -> bool:
         if self.val_accuracy is not None:
-            return self.val_accuracy >= self.chance + LEARNED_MARGIN
+            return learned(self.val_accuracy, self.chance)
         return self.train_loss is not None and self.train_loss < LEARNED_LOSS * math.log(self.classes)
 
 

@@ -157,15 +157,6 @@ def _forget(key: str) -> None:
     st.session_state[RESTORED + key] = False
 
 
-def at_most(limit: int, what: str) -> Callable[[Any], None]:
-    """A ``check`` refusing values above ``limit``: "100,000 is more than a batch can be here…"."""
-    def check(value: Any) -> None:
-        if value is not None and value > limit:
-            raise ValueError(f"{value:,} is too large for {what}: at most {limit:,}. "
-                             f"Still using the last value that fit.")
-    return check
-
-
 def between(low: int, high: int, what: str) -> Callable[[Any], None]:
     """A ``check`` refusing values outside ``low``–``high`` with one sentence."""
     def check(value: Any) -> None:

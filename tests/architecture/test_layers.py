@@ -16,7 +16,7 @@ PACKAGE = ROOT / "explorer"
 
 # The table docs/ARCHITECTURE.md shows: a layer may import the layers with a lower number.
 LAYERS = {
-    "units": 0, "devices": 0, "slots": 0,
+    "units": 0, "devices": 0, "slots": 0, "margins": 0,
     "nets": 1,
     "data": 2, "budget": 2,
     "io": 3,
@@ -110,3 +110,16 @@ def test_no_page_module_imports_torch():
             if any(n == "torch" or n.startswith("torch.") for n in names):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders in ([], ["pages/widgets/guard.py"])
+
+
+def test_loading_a_checkpoint_imports_no_presentation_library():
+    """The command line and the core load a run folder without pandas, plotly or streamlit."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom explorer import load_saved\nload_saved('checkpoints/resnet20')\n"
+            "print(' '.join(m for m in ('pandas', 'plotly', 'streamlit') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

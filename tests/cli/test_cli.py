@@ -12,7 +12,7 @@ import pytest
 import torchvision
 
 from explorer.cli.main import main
-from explorer.nets.spec import preset
+from explorer.nets.presets import preset
 from explorer.nets.measure import stage_table
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,8 @@ import torchvision
 from torch import nn
 
 from explorer.nets.model import build
-from explorer.nets.spec import NetSpec, preset
+from explorer.nets.spec import NetSpec
+from explorer.nets.presets import preset
 from explorer.nets.measure import estimate, stage_table
 from explorer.analysis.tables import layer_summary, stage_frame
 

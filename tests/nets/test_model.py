@@ -11,7 +11,8 @@ from torch import nn
 
 from explorer.nets.blocks import ZeroPadShortcut
 from explorer.nets.model import build
-from explorer.nets.spec import NetSpec, preset
+from explorer.nets.spec import NetSpec
+from explorer.nets.presets import preset
 
 
 def n_params(model: nn.Module) -> int:

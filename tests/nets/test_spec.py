@@ -8,7 +8,8 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
-from explorer.nets.spec import PRESETS, NetSpec, preset
+from explorer.nets.spec import NetSpec
+from explorer.nets.presets import PRESETS, preset
 
 CUSTOM = [
     NetSpec(),

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from explorer import load_saved
-from explorer.nets.spec import preset
+from explorer.nets.presets import preset
 from explorer.training.config import TrainConfig
 from explorer.training.recorded import FIGURE1_RECORD, load_recorded
 from explorer.training.runner import spec_for

@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Sequence
 import pandas as pd
 import torch
 
+from explorer.budget import check_fits
 from explorer.analysis.gradflow import LossName, compute_loss, random_batch
 from explorer.nets.model import ResNet, build
 from explorer.nets.spec import Block, Norm, NetSpec, Stem
@@ -56,6 +57,21 @@ def check_depths(block: Block, depths: Sequence[int], stem: Stem = "cifar") -> N
         wrong = ", ".join(map(str, bad))
         raise ValueError(f"{BLOCK_WORDS[block]} nets in a sweep have {form} layers ({valid}, …); "
                          f"{wrong} {'is' if len(bad) == 1 else 'are'} not of that form.")
+
+
+MAX_SWEEP_DEPTHS = 12
+
+
+def check_sweep(block: Block, depths: Sequence[int], norms: Sequence[Norm], image_size: int,
+                batch_size: int, device) -> None:
+    """Refuse a sweep before anything is built: too many depths, depths ``block`` nets cannot
+    have, or a deepest net over the memory budget (one ``ValueError`` each)."""
+    if len(depths) > MAX_SWEEP_DEPTHS:
+        raise ValueError(f"A sweep takes at most {MAX_SWEEP_DEPTHS} depths; got {len(depths)}.")
+    check_depths(block, depths)
+    for norm in norms or ["batch"]:  # the deepest net must fit before any is built
+        check_fits(sweep_spec(block, max(depths), norm=norm, image_size=image_size),
+                   batch_size, device)
 
 
 def sweep_spec(

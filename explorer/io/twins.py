@@ -108,7 +108,8 @@ def shipped_twins(name: str, device="cpu") -> Twins:
     acc = f", {accuracy:.1%} held-out accuracy" if accuracy is not None else ""
     folders = ", ".join(f"checkpoints/{n}" for n in (name, twin_name) if n)
     return Twins(model, spec, "shipped",
-                 f"shipped checkpoint **{name}** (trained on synthetic shapes{acc})", twin,
+                 f"shipped checkpoint{'s' * bool(twin_name)} **{folders}** (trained on "
+                 f"synthetic shapes{acc})", twin,
                  "shapes", classes_for(spec, "shapes"), "shapes", folders,
                  key=("shipped", name, str(device)))
 

@@ -137,10 +137,11 @@ def test_shipped_models_are_loaded_once_and_hooked_under_their_lock(monkeypatch)
     import torch
 
     import explorer.analysis.gradcam as gradcam
+    import explorer.io.twins as twins
     import pages.widgets.weights_picker as picker
 
     loads, held = [], []
-    real_load, real_cam = picker.load_shipped, gradcam.grad_cam
+    real_load, real_cam = twins.load_shipped, gradcam.grad_cam
 
     def counted_load(name, device):
         loads.append(name)
@@ -151,7 +152,7 @@ def test_shipped_models_are_loaded_once_and_hooked_under_their_lock(monkeypatch)
         held.append((model in (shared.model, shared.twin), shared.lock.locked()))
         return real_cam(model, *args, **kwargs)
 
-    monkeypatch.setattr(picker, "load_shipped", counted_load)
+    monkeypatch.setattr(twins, "load_shipped", counted_load)
     monkeypatch.setattr(gradcam, "grad_cam", cam_checking_the_lock)
     open_page("grad_cam", TINY.replace(image_size=32))  # caches cleared first
     assert sorted(loads) == ["resnet20", "resnet20-plain"]

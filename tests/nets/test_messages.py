@@ -21,10 +21,14 @@ from apptest_util import fresh_app, metric_values, widget
 INTERNAL = ("layers[", "zero_init_residual", "norm=", "base_width", "num_classes", "image_size",
             "in_channels", "stride_on")
 BAD = [
-    {"layers": (2, 65)}, {"zero_init_residual": True, "norm": "none"}, {"norm": "layer"},
+    {"layers": (2, 129)}, {"zero_init_residual": True, "norm": "none"}, {"norm": "layer"},
     {"base_width": 0}, {"num_classes": 0}, {"image_size": 10**9}, {"in_channels": 0},
-    {"stride_on": "5x5"}, {"widths": (64, 128)}, {"skip": "yes"},
+    {"stride_on": "5x5"}, {"widths": (64, 128)}, {"skip": "yes"}, {"groups": 32},
+    {"order": "middle"}, {"attention": "se", "block": "d2l"},
 ]
+# Issue 20: the sidebar's widgets for these come with the pages' part of the issue (remove this
+# set then); the spec already refuses them in these words.
+NOT_YET_IN_SIDEBAR = {"groups", "width_per_group", "order", "attention"}
 
 
 @pytest.mark.parametrize("fields", BAD, ids=[next(iter(f)) for f in BAD])
@@ -41,8 +45,9 @@ def test_every_label_in_messages_is_a_label_the_sidebar_shows():
     shown = [w.label for group in (at.sidebar.text_input, at.sidebar.selectbox,
                                    at.sidebar.number_input, at.sidebar.toggle,
                                    at.sidebar.checkbox, at.sidebar.radio) for w in group]
-    for label in LABELS.values():
-        assert any(s.startswith(label) for s in shown), (label, shown)
+    for field, label in LABELS.items():
+        if field not in NOT_YET_IN_SIDEBAR:
+            assert any(s.startswith(label) for s in shown), (label, shown)
 
 
 def test_out_of_range_sidebar_number_is_refused_next_to_the_field_in_words():

@@ -40,7 +40,9 @@ class Curve:
         return Outcome(self.label, self.depth, self.variant == "residual",
                        sum(tail) / len(tail) if tail else None,
                        self.val_accuracies[-1] if self.val_accuracies else None, self.classes,
-                       done / self.steps_per_epoch if self.steps_per_epoch else None)
+                       done / self.steps_per_epoch if self.steps_per_epoch else None,
+                       self.total_steps / self.steps_per_epoch
+                       if self.steps_per_epoch and self.total_steps else None)
 
 
 def curves_from_events(events: Iterable, specs: dict, steps_per_epoch: int) -> list[Curve]:

@@ -35,6 +35,13 @@ class Outcome:
     val_accuracy: float | None
     classes: int
     epochs_done: float | None = None  # None: not known
+    epochs_planned: float | None = None  # None: not known
+
+    @property
+    def cut_short(self) -> bool:
+        """The run ended before the epochs it was set to train (stopped, or still running)."""
+        return (self.epochs_done is not None and self.epochs_planned is not None
+                and self.epochs_done < self.epochs_planned - 1e-9)
 
     @property
     def chance(self) -> float:
@@ -120,10 +127,26 @@ def nothing_learned(outcomes: list[Outcome]) -> str:
             f"or lower the peak learning rate.")
 
 
+def so_far(outcomes: list[Outcome]) -> str:
+    """A run cut short: what the numbers show so far, and no verdict on which net learns."""
+    cut = [o for o in outcomes if o.cut_short]
+    done, planned = min(o.epochs_done for o in cut), max(o.epochs_planned for o in cut)
+    where = "; ".join(_where(o) for o in sorted(outcomes, key=lambda o: (o.depth, not o.residual)))
+    return (f"The run was cut short after {done:.2f} of {planned:g} epochs, so it is too early "
+            f"to say which net learns better: nets that are still learning can change places. "
+            f"So far: {where}.")
+
+
 def verdicts(outcomes: list[Outcome]) -> list[str]:
-    """Every sentence the numbers support, residual-vs-plain per depth first."""
+    """Every sentence the numbers support, residual-vs-plain per depth first.
+
+    A verdict on *which* net learns needs the run to have finished: a run cut short gets what
+    its numbers show so far (or, when nothing learned, that it is too early to judge).
+    """
     if outcomes and not any(o.learned for o in outcomes):
         return [nothing_learned(outcomes)]
+    if any(o.cut_short for o in outcomes):
+        return [so_far(outcomes)]
     lines = []
     by_depth: dict[int, dict[bool, Outcome]] = {}
     for o in outcomes:

@@ -31,9 +31,11 @@ from typing import Any, Callable, Sequence
 
 import streamlit as st
 
+from explorer.units import format_bytes
+
 KEPT = "kept:"
 VALID = "kept-valid:"
-RESTORED = "kept-restored:"
+NONCE = "kept-uploader:"
 
 
 def kept(key: str, default: Any = None) -> Any:
@@ -124,37 +126,40 @@ class KeptFile:
 
 def uploads(draw: Callable[..., Any], label: str, key: str, *, multiple: bool = True,
             **kwargs: Any) -> list[KeptFile]:
-    """A file uploader whose files survive page switches (``multiple=False``: at most one).
+    """A file uploader whose files stay until the user removes them (``multiple=False``: at
+    most one, and a new file replaces it).
 
-    After a switch the uploader itself comes back empty; the files it held are still used and
-    named under it, with a button to forget them. Uploading new files replaces them.
+    The kept files are the truth, not the uploader: the browser empties an uploader that was not
+    drawn for a run (another page, a weights choice that stopped the page, a failed download),
+    and an empty uploader cannot say whether the user removed its files. So the uploader only
+    adds: a file that arrives is kept, the uploader is emptied (a fresh key), and every kept file
+    is named under it with a button that removes it.
     """
     ss = st.session_state
-    dropped = key not in ss
-    files = draw(label, key=key, accept_multiple_files=multiple, **kwargs) or []
+    held: list[KeptFile] = ss.setdefault(KEPT + key, [])
+    nonce = ss.setdefault(NONCE + key, 0)
+    files = draw(label, key=f"{key}:{nonce}", accept_multiple_files=multiple, **kwargs) or []
     if not multiple:
         files = [files] if files else []
-    if files:
-        ss[KEPT + key] = [KeptFile(f.name, f.getvalue(), f.file_id, f.size) for f in files]
-        ss[RESTORED + key] = False
-        return ss[KEPT + key]
-    if dropped and ss.get(KEPT + key):
-        ss[RESTORED + key] = True
-    if not ss.get(RESTORED + key):
-        ss[KEPT + key] = []  # the user removed them from the uploader
-        return []
-    held = ss[KEPT + key]
+    arrived = [KeptFile(f.name, f.getvalue(), f.file_id, f.size) for f in files
+               if f.file_id not in {h.file_id for h in held}]
+    if arrived:
+        ss[KEPT + key] = held = (held + arrived) if multiple else arrived[-1:]
+        ss[NONCE + key] = nonce + 1
+        st.rerun()  # redraw with an empty uploader at once: the list below says it all
     where = _container(draw)
-    names = ", ".join(f"`{f.name[:40].replace('`', chr(39))}`" for f in held)
-    files_word = "the file" if len(held) == 1 else f"the {len(held)} files"
-    where.caption(f"Still using {files_word} you uploaded before: {names}.")
-    where.button("Forget these files", key=f"{key}:forget", on_click=_forget, args=(key,))
+    for kept_file in held:
+        name, remove = where.columns([5, 1], vertical_alignment="center")
+        name.caption(f"Uploaded: `{kept_file.name[:60].replace('`', chr(39))}` "
+                     f"({format_bytes(kept_file.size)})")
+        remove.button("Remove", key=f"{key}:remove:{kept_file.file_id}", on_click=_remove,
+                      args=(key, kept_file.file_id))
     return held
 
 
-def _forget(key: str) -> None:
-    st.session_state[KEPT + key] = []
-    st.session_state[RESTORED + key] = False
+def _remove(key: str, file_id: str) -> None:
+    st.session_state[KEPT + key] = [f for f in st.session_state.get(KEPT + key, [])
+                                    if f.file_id != file_id]
 
 
 def between(low: int, high: int, what: str) -> Callable[[Any], None]:

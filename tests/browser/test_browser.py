@@ -116,6 +116,33 @@ def test_grad_cam_page_uploads_an_image(browser, tmp_path):
     page.context.close()
 
 
+def test_grad_cam_keeps_uploads_through_a_weights_switch_and_adds_a_second(browser, tmp_path):
+    """Issue 19's steps: upload, weights to "upload a checkpoint" and back, click elsewhere,
+    add a second file: both photos stay until removed."""
+    from PIL import Image
+
+    files = []
+    for name, colour in (("first photo.png", (220, 30, 30)), ("second photo.png", (30, 30, 220))):
+        files.append(tmp_path / name)
+        Image.new("RGB", (48, 48), colour).save(files[-1])
+    page = open_page(browser, f"{browser.app_url}/grad_cam{TINY_QUERY}")
+    box = page.locator("[data-testid='stFileUploader']").filter(has_text="Your images")
+    box.locator("input[type='file']").set_input_files(str(files[0]))
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="first photo.png")).to_be_visible(timeout=60_000)
+    select_option(page, "Weights", "upload a checkpoint")
+    select_option(page, "Weights", "shipped: resnet20")
+    page.get_by_text("Show every stage").click()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="first photo.png")).to_be_visible(timeout=60_000)
+    box.locator("input[type='file']").set_input_files(str(files[1]))
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="second photo.png")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("heading", name="first photo.png")).to_be_visible()
+    screenshot(page, "grad-cam-two-uploads")
+    page.context.close()
+
+
 def test_training_page_starts_and_stops_a_run(browser):
     page = open_page(browser, f"{browser.app_url}/training{TINY_QUERY}")
     epochs = page.locator("[data-testid='stNumberInput']").filter(has_text="Epochs") \

@@ -87,3 +87,36 @@ def test_verdicts_list_pairs_then_the_figure_sentence():
 @pytest.mark.parametrize("x, text", [(0.9975, "99.8 %"), (0.125, "12.5 %"), (1.0, "100.0 %")])
 def test_one_accuracy_format(x, text):
     assert pct(x) == text
+
+
+def cut(o: Outcome, done: float, planned: float = 2.0) -> Outcome:
+    from dataclasses import replace
+
+    return replace(o, epochs_done=done, epochs_planned=planned)
+
+
+def test_the_issue_case_a_run_stopped_early_names_no_winner():
+    # Issue 19: a default run stopped after 0.89 of 2 epochs called plain-20 a non-learner
+    # while the recorded Fig. 1 shows it at 99.7 %.
+    outcomes = [cut(net(20, True, 0.9, 0.62), 0.89), cut(net(20, False, 2.032, 0.199), 0.89)]
+    lines = verdicts(outcomes)
+    assert len(lines) == 1
+    assert "cut short after 0.89 of 2 epochs" in lines[0] and "too early" in lines[0]
+    assert "only the residual net learned" not in lines[0]
+    assert "plain-20: training loss 2.032, 19.9 % held-out" in lines[0]  # the numbers so far
+
+
+def test_a_finished_run_gets_its_verdict():
+    outcomes = [cut(net(20, True, 0.9, 0.62), 2.0), cut(net(20, False, 2.032, 0.199), 2.0)]
+    assert "only the residual net learned" in verdicts(outcomes)[0]
+
+
+def test_a_run_cut_short_where_nothing_learned_says_nothing_learned_yet():
+    outcomes = [cut(net(20, True, 2.07, 0.13), 0.5), cut(net(20, False, 2.07, 0.12), 0.5)]
+    assert verdicts(outcomes)[0].startswith("Nothing learned yet")
+
+
+def test_unknown_epochs_are_not_cut_short():
+    assert not net(20, True, 0.1, 0.9).cut_short
+    assert not cut(net(20, True, 0.1, 0.9), 2.0, 2.0).cut_short
+    assert cut(net(20, True, 0.1, 0.9), 1.5, 2.0).cut_short

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import PRESETS, NetSpec
+from explorer.nets.presets import FAMILIES, PRESET_HELP, family_of
 from explorer.devices import available_choices, describe
 from explorer.nets.naming import matching_preset, plain_twin_of
 
@@ -17,15 +18,44 @@ SHORTCUTS = {
     "A": "A · zero-pad",
     "B": "B · project on change",
     "C": "C · project always",
+    "D": "D · avg-pool, then project",
 }
 SHORTCUT_HELP = ("He et al. 2015 §3.3: how a skip crosses a change of shape. A: zero-padded "
                  "identity, no parameters. B: a 1×1 projection only where the shape changes. "
-                 "C: a 1×1 projection on every block.")
+                 "C: a 1×1 projection on every block. D (ResNet-D, He et al. 2019 'Bag of "
+                 "Tricks'): where the shape changes, a 2×2 average pool, then a stride-1 1×1 "
+                 "projection, so no input pixel is skipped.")
 BLOCKS = {
     "basic": "BasicBlock (two 3×3)",
     "bottleneck": "Bottleneck (1×1, 3×3, 1×1)",
     "d2l": "d2l Residual (conv bias)",
 }
+BLOCK_HELP = ("BasicBlock (ResNet-18/34, the CIFAR nets): two 3×3 convs; the first one carries "
+              "the stride 2 where a stage halves the resolution. Bottleneck (ResNet-50 and "
+              "deeper): a 1×1 conv reduces the channels, a 3×3 conv works at that width (and "
+              "carries the stride 2, torchvision's V1.5), a 1×1 conv expands them ×4. d2l "
+              "Residual: the d2l.ai book's BasicBlock with conv biases and a 1×1 shortcut "
+              "without BatchNorm.")
+STEMS = {"imagenet": "imagenet", "cifar": "cifar", "deep": "deep"}
+STEM_HELP = ("imagenet: 7×7/2 conv + 3×3/2 max-pool. cifar: one 3×3 conv. deep (ResNet-C, He et "
+             "al. 2019): three 3×3 convs, then the max-pool.")
+ORDERS = {"post": "post (2015)", "pre": "pre-activation (2016)"}
+ORDER_HELP = ("Where BatchNorm and ReLU sit. post: He et al. 2015, conv → BN → ReLU, ReLU after "
+              "the addition. pre: He et al. 2016 'Identity Mappings', BN → ReLU → conv, nothing "
+              "after the addition, so the skip is a clean identity path; the net ends with "
+              "BN → ReLU before the pool.")
+ATTENTION_HELP = ("se: squeeze-and-excitation (Hu et al. 2018): each branch's channels are "
+                  "rescaled by a gate computed from their global average (reduction 16).")
+
+
+def _preset_label(name: str) -> str:
+    return name if name == CUSTOM else f"{name} · {family_of(name)}"
+
+
+PRESET_OPTIONS = [CUSTOM] + [name for names in FAMILIES.values() for name in names]
+PRESET_LIST_HELP = ("Start from a published network, then change anything below. Families: " +
+                    "; ".join(f"{family}: {', '.join(names)}"
+                              for family, names in FAMILIES.items()) + ".")
 
 
 def _csv(values: tuple[int, ...] | None) -> str:
@@ -40,6 +70,8 @@ def _widgets_from_spec(spec: NetSpec) -> None:
     ss.w_shortcut, ss.w_stride_on, ss.w_norm = spec.shortcut, spec.stride_on, spec.norm
     ss.w_in_channels, ss.w_num_classes = spec.in_channels, spec.num_classes
     ss.w_image_size, ss.w_zero_init = spec.image_size, spec.zero_init_residual
+    ss.w_groups, ss.w_width_per_group = spec.groups, spec.width_per_group
+    ss.w_order, ss.w_attention = spec.order, spec.attention
 
 
 def _optional_list(label: str, text: str) -> tuple[int, ...] | None:
@@ -78,6 +110,8 @@ def _on_field(field: str) -> None:
             shortcut=ss.w_shortcut, stride_on=ss.w_stride_on, norm=ss.w_norm,
             in_channels=int(ss.w_in_channels), num_classes=int(ss.w_num_classes),
             image_size=int(ss.w_image_size), zero_init_residual=bool(ss.w_zero_init),
+            groups=int(ss.w_groups), width_per_group=int(ss.w_width_per_group),
+            order=ss.w_order, attention=ss.w_attention,
         )
     except ValueError as exc:
         ss.spec_error = str(exc)
@@ -119,14 +153,18 @@ def draw() -> state.Choice:
         _widgets_from_spec(ss.spec)
         ss.w_seed = ss.seed
     in_expander = {"w_base_width", "w_widths", "w_stem", "w_shortcut", "w_stride_on", "w_norm",
-                   "w_zero_init", "w_in_channels", "w_image_size", "w_num_classes"}
+                   "w_zero_init", "w_in_channels", "w_image_size", "w_num_classes", "w_groups",
+                   "w_width_per_group", "w_order", "w_attention"}
     failed = ss.get("spec_error_field") if ss.get("spec_error") else None
     with st.sidebar:
-        st.selectbox("Preset", [CUSTOM, *PRESETS], key="w_preset", on_change=_on_preset,
-                     help="Start from a published network, then change anything below.")
-        _field(st.selectbox, "Block", "w_block", options=list(BLOCKS), format_func=BLOCKS.get)
+        st.selectbox("Preset", PRESET_OPTIONS, key="w_preset", on_change=_on_preset,
+                     format_func=_preset_label, help=PRESET_LIST_HELP)
+        if ss.w_preset in PRESET_HELP:
+            st.caption(PRESET_HELP[ss.w_preset])
+        _field(st.selectbox, "Block", "w_block", options=list(BLOCKS), format_func=BLOCKS.get,
+               help=BLOCK_HELP)
         _field(st.text_input, "Blocks per stage", "w_layers",
-               help="One number per stage, 1–6 stages of 0–64 blocks, e.g. 3,4,6,3.")
+               help="One number per stage, 1–6 stages of 0–128 blocks, e.g. 3,4,6,3.")
         _field(st.toggle, "Skip connections", "w_skip",
                help="Off gives the paper's plain network with the same layers and weights.")
         twin_of = plain_twin_of(ss.spec)
@@ -137,8 +175,8 @@ def draw() -> state.Choice:
                    help="1 to 8,192. Stage i has base × 2^i channels unless widths are given.")
             _field(st.text_input, "Widths (optional)", "w_widths",
                    help="Channels per stage, e.g. 16,32,64. Empty: derived from the base.")
-            _field(st.radio, "Stem", "w_stem", options=["imagenet", "cifar"], horizontal=True,
-                   help="imagenet: 7×7/2 conv + max-pool. cifar: one 3×3 conv.")
+            _field(st.radio, "Stem", "w_stem", options=list(STEMS), horizontal=True,
+                   help=STEM_HELP)
             _field(st.selectbox, "Shortcut option", "w_shortcut", options=list(SHORTCUTS),
                    format_func=SHORTCUTS.get,
                    help=SHORTCUT_HELP)
@@ -148,6 +186,20 @@ def draw() -> state.Choice:
             _field(st.radio, "Normalisation", "w_norm", options=["batch", "none"],
                    horizontal=True, help="none: no BatchNorm anywhere (conv biases on).")
             _field(st.checkbox, "Zero-init last BN of each branch", "w_zero_init")
+        with st.expander("ResNeXt, Wide, pre-activation, SE", expanded=failed in in_expander):
+            _field(st.number_input, "Groups (cardinality)", "w_groups", step=1,
+                   disabled=ss.w_block != "bottleneck",
+                   help="ResNeXt (Xie et al. 2017): the Bottleneck's 3×3 conv split into this "
+                        "many groups. 1: an ordinary Bottleneck.")
+            _field(st.number_input, "Width per group", "w_width_per_group", step=1,
+                   disabled=ss.w_block != "bottleneck",
+                   help="Channels of each group at the first stage (64 = ResNet; 128 with one "
+                        "group = Wide ResNet-50-2; 4 with 32 groups = ResNeXt-50 32×4d). The "
+                        "inner width is int(width × this / 64) × groups, as torchvision.")
+            _field(st.radio, "Activation order", "w_order", options=list(ORDERS),
+                   format_func=ORDERS.get, horizontal=True, help=ORDER_HELP)
+            _field(st.radio, "Attention", "w_attention", options=["none", "se"],
+                   horizontal=True, help=ATTENTION_HELP)
         with st.expander("Input, classes, seed, device", expanded=failed in in_expander):
             _field(st.number_input, "Input channels", "w_in_channels", step=1, help="1 to 64.")
             _field(st.number_input, "Image size (px)", "w_image_size", step=1,
@@ -170,4 +222,4 @@ def draw() -> state.Choice:
 
 _FIELDS = {"w_block", "w_layers", "w_skip", "w_base_width", "w_widths", "w_stem", "w_shortcut",
            "w_stride_on", "w_norm", "w_zero_init", "w_in_channels", "w_image_size",
-           "w_num_classes"}
+           "w_num_classes", "w_groups", "w_width_per_group", "w_order", "w_attention"}

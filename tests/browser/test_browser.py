@@ -46,7 +46,7 @@ def test_architecture_preset_and_skip_toggle(page):
         format_count(stage_table(PRESETS["resnet20"]).total_params))  # the default preset
     screenshot(page, "architecture-resnet20")
 
-    select_option(page, "Preset", "resnet50")
+    select_option(page, "Preset", "resnet50 · torchvision")
     expect(metric_value(page, "Parameters")).to_have_text(
         format_count(stage_table(PRESETS["resnet50"]).total_params))
     expect(page.get_by_text("25,557,032 parameters").first).to_be_visible()

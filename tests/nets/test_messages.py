@@ -26,9 +26,6 @@ BAD = [
     {"stride_on": "5x5"}, {"widths": (64, 128)}, {"skip": "yes"}, {"groups": 32},
     {"order": "middle"}, {"attention": "se", "block": "d2l"},
 ]
-# Issue 20: the sidebar's widgets for these come with the pages' part of the issue (remove this
-# set then); the spec already refuses them in these words.
-NOT_YET_IN_SIDEBAR = {"groups", "width_per_group", "order", "attention"}
 
 
 @pytest.mark.parametrize("fields", BAD, ids=[next(iter(f)) for f in BAD])
@@ -46,8 +43,7 @@ def test_every_label_in_messages_is_a_label_the_sidebar_shows():
                                    at.sidebar.number_input, at.sidebar.toggle,
                                    at.sidebar.checkbox, at.sidebar.radio) for w in group]
     for field, label in LABELS.items():
-        if field not in NOT_YET_IN_SIDEBAR:
-            assert any(s.startswith(label) for s in shown), (label, shown)
+        assert any(s.startswith(label) for s in shown), (label, shown)
 
 
 def test_out_of_range_sidebar_number_is_refused_next_to_the_field_in_words():
@@ -142,14 +138,19 @@ def test_python_code_builds_exactly_the_pages_model_with_its_seed():
 
 def test_architecture_page_code_uses_the_sidebar_seed():
     at = fresh_app({"seed": "42", "layers": "1,1", "stem": "cifar", "image_size": "16"})
-    code = at.code[-1].value
-    assert "seed=42" in code and "seed=0" not in code
-    scope: dict = {}
-    exec(code, scope)  # noqa: S102
+    # The plain-PyTorch file (the "Python code" download), then the snippet for a clone.
+    standalone, repo = at.code[-2].value, at.code[-1].value
+    assert "SEED = 42" in standalone and "from explorer" not in standalone
+    assert "seed=42" in repo and "seed=0" not in repo
     # The model the page builds live (pages/widgets/state.build_live) for its spec and seed.
     page_model = build(at.session_state["spec"], seed=at.session_state["seed"])
-    got, want = scope["model"].state_dict(), page_model.state_dict()
-    assert got.keys() == want.keys() and all(torch.equal(got[k], want[k]) for k in want)
+    want = page_model.state_dict()
+    for code, make in ((standalone, lambda scope: scope["build_model"]()),
+                       (repo, lambda scope: scope["model"])):
+        scope: dict = {"__name__": "downloaded"}  # not __main__: the file's example stays off
+        exec(code, scope)  # noqa: S102
+        got = make(scope).state_dict()
+        assert got.keys() == want.keys() and all(torch.equal(got[k], want[k]) for k in want)
 
 
 def test_csv_and_json_downloads_carry_spec_seed_batch_and_weights():

@@ -15,6 +15,7 @@ _WHERE = {
     "explorer.nets.presets": ("PRESETS", "preset"),
     "explorer.nets.model": ("ResNet", "build"),
     "explorer.nets.preserved": ("preserved",),
+    "explorer.nets.standalone": ("standalone_code",),
     "explorer.nets.measure": ("StageTable", "StageRow", "Estimate", "stage_table", "estimate"),
     "explorer.analysis.tables": ("stage_frame", "layer_summary"),
     "explorer.analysis.flow_result": ("GradientFlow",),

@@ -133,8 +133,9 @@ if persist.widget(st.toggle, "Per-layer summary (torchinfo)", "arch_summary", Fa
 st.subheader("Take it with you")
 facts = downloads.provenance(spec, choice.seed, batch)
 name = choice.name
-code = downloads.python_code(spec, choice.seed)
-cols = st.columns(3)
+code = downloads.standalone_python(spec, choice.seed)
+repo_code = downloads.python_code(spec, choice.seed)
+cols = st.columns(4)
 # Callables: a file is written when its button is clicked, not on every rerun of every session.
 cols[0].download_button("Stage table (.csv)", lambda: downloads.csv_text(frame, facts),
                         downloads.file_name("stages", name, f"batch{batch}", ext="csv"), "text/csv")
@@ -144,6 +145,18 @@ cols[1].download_button("Spec (.json)", lambda: downloads.json_text(spec.to_dict
                              "(`NetSpec.from_dict` reads it).")
 cols[2].download_button("Python code (.py)", lambda: code,
                         downloads.file_name("build", name, f"seed{choice.seed}", ext="py"),
-                        "text/x-python")
+                        "text/x-python",
+                        help="One file in plain PyTorch, nothing else needed: its "
+                             "`build_model()` returns this network with these initial weights.")
+cols[3].download_button("Code for this repo (.py)", lambda: repo_code,
+                        downloads.file_name("build", name, f"seed{choice.seed}", "explorer",
+                                            ext="py"),
+                        "text/x-python",
+                        help="Needs a clone of ResNet Explorer's repository (`pip install .`): "
+                             "the same network through `explorer.build`.")
 with st.expander("The same network in Python"):
+    st.caption("Plain PyTorch, nothing else needed (the **Python code** download):")
     st.code(code, language="python")
+    st.caption("Or with ResNet Explorer's own package, in a clone of its repository "
+               "(`pip install .`):")
+    st.code(repo_code, language="python")

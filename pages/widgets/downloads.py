@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from explorer.nets.spec import NetSpec
+from explorer.nets.standalone import standalone_code
 
 INSTALL_NOTE = ("# `explorer` is ResNet Explorer's own package: in a clone of its repository, "
                 "run `pip install .`")
@@ -48,8 +49,15 @@ def json_data(text: str) -> Any:
     return value
 
 
+def standalone_python(spec: NetSpec, seed: int) -> str:
+    """The page's model as one plain-PyTorch file that runs wherever torch does (the main
+    "Python code" download): its `build_model()` gives the same layers and initial weights."""
+    return standalone_code(spec, seed)
+
+
 def python_code(spec: NetSpec, seed: int) -> str:
-    """Python that builds exactly the page's model: the same spec and the same seed."""
+    """Python that builds exactly the page's model with this repository's own package (the
+    second option: it needs a clone of the repository): the same spec and the same seed."""
     args = ", ".join(f"{k}={getattr(spec, k)!r}" for k in spec.to_query())
     return (f"{INSTALL_NOTE}\nfrom explorer import NetSpec, build\n\n"
             f"spec = NetSpec({args})\nmodel = build(spec, seed={seed})\n")

@@ -100,7 +100,7 @@ def live_view() -> None:
 with guard.user_errors("Training"):
     record = recorded_figure1()
     experiment = training_setup.choose_experiment(
-        running, TrainConfig.from_dict(record.config) if record else None)
+        running, TrainConfig.from_dict(record.config) if record else None, choice.spec.skip)
     if experiment == "figure1":
         show_recorded()
         st.subheader("Run it again live")

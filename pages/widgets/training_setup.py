@@ -14,10 +14,18 @@ from explorer.training.jobs import TrainingJob
 
 from . import persist, sidebar, state
 
-EXPERIMENTS = {
-    "twin": "the sidebar's network vs its plain twin",
-    "figure1": "He et al. Fig. 1: 20 vs 56 layers, plain and residual",
-}
+FIGURE1 = "He et al. Fig. 1: 20 vs 56 layers, plain and residual"
+
+
+def experiments(sidebar_residual: bool) -> dict[str, str]:
+    """The experiments, named for what will be trained: the sidebar's net may be the plain one."""
+    twin = ("the sidebar's network vs its plain twin" if sidebar_residual
+            else "the sidebar's plain network vs its residual twin")
+    return {"twin": twin, "figure1": FIGURE1}
+
+
+def twin_label(sidebar_residual: bool) -> str:
+    return f"Train the {'plain' if sidebar_residual else 'residual'} twin too"
 FIGURE1_RUNS = ("resnet20", "resnet56")
 DEFAULTS = TrainConfig()
 
@@ -45,11 +53,13 @@ def show_job_settings(job: TrainingJob, experiment: str) -> None:
         persist.show(key, value)
 
 
-def choose_experiment(disabled: bool, recorded: TrainConfig | None = None) -> str:
+def choose_experiment(disabled: bool, recorded: TrainConfig | None = None,
+                      sidebar_residual: bool = True) -> str:
     """The experiment radio; switching to Fig. 1 loads the recorded recipe into the controls
     (so "run it again live" repeats it), switching back loads the defaults."""
+    named = experiments(sidebar_residual)
     experiment = persist.widget(st.radio, "Experiment", "train_experiment", "twin",
-                                options=list(EXPERIMENTS), format_func=EXPERIMENTS.get,
+                                options=list(named), format_func=named.get,
                                 horizontal=True, disabled=disabled)
     previous = persist.kept("train_experiment_before")
     if previous is not None and previous != experiment and not disabled:
@@ -74,7 +84,7 @@ def draw(choice: state.Choice, experiment: str, disabled: bool) -> Setup:
     image_size = persist.widget(cols[1].number_input, "Image size (px)", "train_image_size",
                                 info.native_size, min_value=8, max_value=256, disabled=disabled,
                                 help=f"{info.title}'s own size is {info.native_size} px.")
-    twin = persist.widget(cols[2].checkbox, "Train the plain twin too", "train_twin",
+    twin = persist.widget(cols[2].checkbox, twin_label(choice.spec.skip), "train_twin",
                           DEFAULTS.twin, disabled=disabled or experiment == "figure1")
     cols = st.columns(4)
     train_size = persist.widget(cols[0].number_input, "Training images", "train_n",

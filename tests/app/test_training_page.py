@@ -69,3 +69,17 @@ def test_a_run_stopped_early_shows_where_it_was_evaluated_and_says_it_is_too_ear
     assert held_out and all(len(t["y"]) == 1 for t in held_out)  # where the stop was evaluated
     said = " ".join(m.value for m in at.markdown)
     assert "too early to judge" in said or "Nothing learned" not in said
+
+
+def test_labels_name_what_is_trained_when_the_sidebar_holds_the_plain_net():
+    at = fresh_app({"layers": "3,3,3", "base_width": "16", "stem": "cifar", "shortcut": "A",
+                    "num_classes": "10", "image_size": "32", "skip": "0"})  # plain-20
+    at.switch_page("pages/views/training.py").run()
+    assert not at.session_state["spec"].skip
+    radio = widget(at, "train_experiment")
+    assert "the sidebar's plain network vs its residual twin" in radio.options
+    assert widget(at, "train_twin").label == "Train the residual twin too"
+    at = fresh_app()  # ResNet-20, the residual net
+    at.switch_page("pages/views/training.py").run()
+    assert "the sidebar's network vs its plain twin" in widget(at, "train_experiment").options
+    assert widget(at, "train_twin").label == "Train the plain twin too"

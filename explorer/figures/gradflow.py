@@ -18,8 +18,11 @@ DASHES = {"batch": "solid", "none": "dash"}
 LABELS = {"residual": "residual (skips on)", "plain": "plain twin (skips off)"}
 
 
-def flow_figure(flow: GradientFlow) -> go.Figure:
-    """‖∂loss/∂output‖ of conv1, every block and fc in depth order, residual vs plain (log y)."""
+def flow_figure(flow: GradientFlow, trained: bool = False) -> go.Figure:
+    """‖∂loss/∂output‖ of conv1, every block and fc in depth order, residual vs plain (log y).
+
+    ``trained``: the twins were trained apart, so only the batch is shared, not the weights.
+    """
     fig = go.Figure()
     for res in flow.variants:
         names = [layer.name for layer in res.layers]
@@ -29,8 +32,10 @@ def flow_figure(flow: GradientFlow) -> go.Figure:
             line=dict(color=COLORS[res.variant]), text=_numbers(values),
             hovertemplate="%{x}<br>‖∂L/∂output‖ = %{text}<extra>" + res.variant + "</extra>",
         ))
+    shared = ("same batch; trained weights, which differ between the twins" if trained
+              else "same weights and batch, at initialisation")
     _titles(fig, "Gradient norm along depth",
-            "‖∂loss/∂output‖ per layer, input (left) to output (right), same weights and batch",
+            f"‖∂loss/∂output‖ per layer, input (left) to output (right), {shared}",
             x="layer (ticks at each stage's first block; hover for every block)",
             y="gradient norm (log scale)")
     _depth_ticks(fig, [layer.name for layer in flow.residual.layers])
@@ -72,12 +77,13 @@ def weight_grad_heatmap(
 
 
 def response_std_figure(
-    flow: GradientFlow, which: Literal["response", "prenorm"] = "response"
+    flow: GradientFlow, which: Literal["response", "prenorm"] = "response", trained: bool = False
 ) -> go.Figure:
     """He et al. Fig. 7: std of each residual branch's response, both variants.
 
     ``response``: after the branch's last norm layer (the paper's quantity); in a train-mode pass
     at init with BatchNorm this is ≈1 by construction. ``prenorm``: the same response before it.
+    ``trained``: the weights are trained ones, where BatchNorm's scale has moved.
     """
     fig = go.Figure()
     for res in flow.variants:
@@ -89,12 +95,12 @@ def response_std_figure(
             hovertemplate="%{x}<br>std = %{text}<extra>" + res.variant + "</extra>",
         ))
     where = "after" if which == "response" else "before"
-    note = "; ≈1 by construction with BatchNorm" if which == "response" else ""
-    if flow.spec.norm != "batch":
-        note = ""
+    note = ("; ≈1 by construction with BatchNorm"
+            if which == "response" and flow.spec.norm == "batch" and not trained else "")
+    weights = "trained weights" if trained else f"init{note}"
     _titles(fig, "Std of each residual branch's response (He et al. Fig. 7)",
-            f"{where} the branch's last norm layer, before the addition; train-mode pass at "
-            f"init{note}", x="block", y="standard deviation")
+            f"{where} the branch's last norm layer, before the addition; train-mode pass on "
+            f"{weights}", x="block", y="standard deviation")
     values = [v for t in fig.data for v in t.y if v is not None and v > 0]
     if values and max(values) / min(values) > 100:
         _log_axis(fig, values)

@@ -43,6 +43,9 @@ picked = persist.widget(st.radio, "Weights", "gf_weights", INIT,
 if picked in shipped_pairs:
     trained = weights_picker.shipped(shipped_pairs[picked], choice.device)
 use_trained = picked != INIT
+if persist.kept("gf_source_for") != use_trained:  # other weights: their natural data
+    persist.show("gf_source", "shapes" if use_trained else "random")
+    persist.remember("gf_source_for", use_trained)
 if persist.kept("gf_norm_sidebar") != choice.spec.norm:  # the sidebar changed: follow it
     persist.show("gf_norm", choice.spec.norm)
     persist.remember("gf_norm_sidebar", choice.spec.norm)
@@ -96,12 +99,12 @@ def measure_trained(batch_size, loss, source, images):
     return compare_models(trained.residual, trained.plain, inputs, targets, loss, choice.seed)
 
 
-def show_flow(flow, spec, weights: str) -> None:
+def show_flow(flow, spec, weights: str, trained: bool) -> None:
     st.info(flow.summary())
     along, per_weight, responses = st.tabs(["Along depth", "Weight gradients",
                                             "Branch responses (Fig. 7)"])
     with along:
-        st.plotly_chart(flow_figure(flow), width="stretch")
+        st.plotly_chart(flow_figure(flow, trained), width="stretch")
         st.caption("Each point is ‖∂loss/∂output‖ of one layer. Where the red (plain) curve sits "
                    "far above or below the blue one, skips change how much signal reaches it.")
     with per_weight:
@@ -112,7 +115,7 @@ def show_flow(flow, spec, weights: str) -> None:
         st.plotly_chart(weight_grad_heatmap(flow, value), width="stretch")
         st.caption("‖grad‖/‖weight‖ is roughly the relative step SGD would take in that layer.")
     with responses:
-        show_responses(flow, spec)
+        show_responses(flow, spec, trained)
     facts = downloads.provenance(spec, choice.seed, len(images) or batch_size, weights)
     st.download_button("Download the numbers (.csv)",  # written when clicked, not per rerun
                        lambda: downloads.csv_text(flow.to_frame(), facts),
@@ -120,23 +123,28 @@ def show_flow(flow, spec, weights: str) -> None:
                                            f"seed{choice.seed}", ext="csv"), "text/csv")
 
 
-def show_responses(flow, spec) -> None:
+def show_responses(flow, spec, trained: bool) -> None:
     with_bn = spec.norm == "batch"
-    # With BatchNorm the paper's quantity is ≈1 by construction at init: open on the other view.
+    # With BatchNorm at init the paper's quantity is ≈1 by construction: open on the other view.
     which = persist.widget(
-        st.radio, "Measured", "gf_resp", "prenorm" if with_bn else "response",
+        st.radio, "Measured", "gf_resp", "prenorm" if with_bn and not trained else "response",
         options=["prenorm", "response"], horizontal=True,
         format_func={"response": "after the last norm (paper)",
                      "prenorm": "before the last norm"}.get)
-    st.plotly_chart(response_std_figure(flow, which), width="stretch")
-    if with_bn:
+    st.plotly_chart(response_std_figure(flow, which, trained), width="stretch")
+    if not with_bn:
+        st.caption("Without norm layers both views measure the same response.")
+    elif trained:
+        st.caption("These are trained weights: after the branch's last BatchNorm each channel's "
+                   "std is what its learned scale γ (and the batch) make it, as in He et al.'s "
+                   "Fig. 7, which measured trained nets. Before that norm layer the response "
+                   "shows how each branch's size changes along depth.")
+    else:
         st.caption("After the branch's last BatchNorm the std is about 1 in every block: in a "
                    "training-mode pass BatchNorm scales each channel to unit variance, and at "
                    "initialisation its scale γ is 1. He et al. measured trained nets, where γ "
                    "has moved. Before that norm layer the response still shows how each "
                    "branch's size changes along depth.")
-    else:
-        st.caption("Without norm layers both views measure the same response.")
 
 
 with guard.user_errors("Gradient flow"):
@@ -150,7 +158,7 @@ with guard.user_errors("Gradient flow"):
         st.caption(f"Measuring {trained.description}, and its twin: trained from identical "
                    "initial weights, so their weights now differ.")
         show_flow(measure_trained(batch_size, loss, source, images), trained.spec,
-                  trained.description.replace("**", ""))
+                  trained.description.replace("**", ""), trained=True)
     else:
         spec = choice.spec.replace(norm=norm, zero_init_residual=False) \
             if norm != choice.spec.norm else choice.spec
@@ -158,7 +166,7 @@ with guard.user_errors("Gradient flow"):
         good = tuple(data for data, _ in readable)
         with st.spinner(f"Forward and backward through both nets on {choice.device.type}…"):
             flow = measure(spec, choice.seed, batch_size, str(choice.device), loss, source, good)
-        show_flow(flow, spec, "seeded random init")
+        show_flow(flow, spec, "seeded random init", trained=False)
 
 st.header("Depth sweep")
 st.markdown(

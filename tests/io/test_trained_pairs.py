@@ -21,5 +21,12 @@ def test_gradient_flow_measures_a_shipped_trained_pair():
     assert not at.exception
     residual, spec = load_shipped("resnet20")
     plain, _ = load_shipped("resnet20-plain")
-    inputs, targets = analysis_batch(spec, "random", 8, 0)
+    assert widget(at, "gf_source").value == "shapes"  # trained nets see held-out images first
+    inputs, targets = analysis_batch(spec, "shapes", 8, 0)
     assert at.info[0].value == compare_models(residual, plain, inputs, targets).summary()
+    # Issue 19: every caption says what is shown, trained weights that differ between the twins
+    captions = " ".join(c.value for c in at.caption)
+    assert "trained weights" in captions and "at initialisation its scale γ is 1" not in captions
+    widget(at, "gf_weights").set_value("at initialisation (seeded)").run()
+    assert widget(at, "gf_source").value == "random"
+    assert "at initialisation its scale γ is 1" in " ".join(c.value for c in at.caption)

@@ -9,9 +9,11 @@ decides the format and nothing else; it never becomes a path.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import pickle
+import re
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -211,23 +213,45 @@ def _compare(state_dict: StateDict, model: nn.Module) -> CheckpointReport:
 def looks_like(state_dict: StateDict) -> str | None:
     """The preset whose weight names and shapes these are, classifier aside (``None`` if none).
 
-    A fine-tuned ResNet-18 with 10 classes still reads as ``resnet18 with 10 classes``.
+    A fine-tuned ResNet-18 with 10 classes still reads as ``resnet18 with 10 classes``. Only
+    presets with the same blocks per stage as the weights are built (on the meta device), and
+    each preset's names and shapes are kept once computed, so a second call builds nothing.
     """
     from explorer.nets.presets import PRESETS
 
     shapes = {k: tuple(v.shape) for k, v in state_dict.items()
               if not k.endswith("num_batches_tracked")}
-    body = {k: v for k, v in shapes.items() if not k.startswith("fc.")}
+    body = frozenset((k, v) for k, v in shapes.items() if not k.startswith("fc."))
+    blocks = _blocks_per_stage(shapes)
     for name, spec in PRESETS.items():
-        expected = {k: tuple(v.shape) for k, v in meta_model(spec).state_dict().items()
-                    if not k.endswith("num_batches_tracked")}
-        if {k: v for k, v in expected.items() if not k.startswith("fc.")} != body:
+        counts = {i: n for i, n in enumerate(spec.layers, start=1) if n}
+        if counts != blocks or _body_shapes(spec) != body:
             continue
         classes = shapes.get("fc.weight", (None,))[0]
         if classes is None or classes == spec.num_classes:
             return name
         return f"{name} with {classes} classes"
     return None
+
+
+_BLOCK_KEY = re.compile(r"layer(\d+)\.(\d+)\.")
+
+
+def _blocks_per_stage(names) -> dict[int, int]:
+    """``{stage: blocks}`` read off weight names such as ``layer2.3.conv1.weight``."""
+    found: dict[int, int] = {}
+    for key in names:
+        if match := _BLOCK_KEY.match(key):
+            stage, block = int(match[1]), int(match[2])
+            found[stage] = max(found.get(stage, 0), block + 1)
+    return found
+
+
+@functools.lru_cache(maxsize=64)  # called with presets only: a fixed, small set of specs
+def _body_shapes(spec: NetSpec) -> frozenset[tuple[str, tuple[int, ...]]]:
+    """The names and shapes of ``spec``'s weights, classifier aside (immutable: safe to share)."""
+    return frozenset((k, tuple(v.shape)) for k, v in meta_model(spec).state_dict().items()
+                     if not k.endswith("num_batches_tracked") and not k.startswith("fc."))
 
 
 def headline(report: CheckpointReport, state_dict: StateDict) -> str:

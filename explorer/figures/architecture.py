@@ -2,29 +2,57 @@
 
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from explorer.nets.measure import StageTable
 from explorer.figures.style import ACCENT, RESIDUAL, SECONDARY
-
+from explorer.units import format_count
 
 
 def stage_bars(table: StageTable) -> go.Figure:
-    """Parameters and mult-adds per stage, side by side (log scale: the head is tiny)."""
+    """Parameters and mult-adds per stage, side by side (log scale: the head is tiny).
+
+    Bars are labelled in SI units (``165.65 G``); the hover adds the exact count.
+    """
     names = [r.name for r in table.rows]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Parameters", "Mult-adds"))
-    fig.add_bar(x=names, y=[r.params for r in table.rows], marker_color=RESIDUAL,
-                name="parameters", hovertemplate="%{x}: %{y:,} parameters<extra></extra>",
-                row=1, col=1)
-    fig.add_bar(x=names, y=[r.mult_adds for r in table.rows], marker_color=ACCENT,
-                name="mult-adds", hovertemplate="%{x}: %{y:.3s} mult-adds<extra></extra>",
-                row=1, col=2)
-    # Whole decades only: the 2s and 5s between them crowd a 340 px chart.
-    fig.update_yaxes(type="log", dtick=1, row=1, col=1)
-    fig.update_yaxes(type="log", dtick=1, row=1, col=2)
-    fig.update_layout(showlegend=False, height=340, margin=dict(t=40, b=20, l=20, r=20))
+    per = "one image" if table.batch_size == 1 else f"batch of {table.batch_size:,}"
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Parameters", f"Mult-adds ({per})"))
+    for col, (values, color, what) in enumerate((
+            ([r.params for r in table.rows], RESIDUAL, "parameters"),
+            ([r.mult_adds for r in table.rows], ACCENT, "mult-adds")), start=1):
+        fig.add_bar(x=names, y=values, marker_color=color, name=what,
+                    text=[format_count(v) for v in values], textposition="outside",
+                    cliponaxis=False, customdata=[f"{v:,}" for v in values],
+                    hovertemplate="%{x}: %{text} " + what + "<br>exactly %{customdata}"
+                    "<extra></extra>", row=1, col=col)
+        low, high = _log_range(values)
+        # Whole decades only: the 2s and 5s between them crowd a 340 px chart. SI suffixes
+        # (k, M, G) as everywhere else, not plotly's default B for billions.
+        decades = [10**e for e in range(math.ceil(low), math.floor(high) + 1)]
+        ticks = (dict(tickmode="array", tickvals=decades, ticktext=[si_tick(v) for v in decades])
+                 if len(decades) >= 2 else dict(exponentformat="SI"))  # within one decade
+        fig.update_yaxes(type="log", range=[low, high], title_text=f"{what} (log scale)",
+                         row=1, col=col, **ticks)
+    fig.update_layout(showlegend=False, height=340, margin=dict(t=40, b=20, l=20, r=20),
+                      uniformtext=dict(minsize=9, mode="hide"))
     return fig
+
+
+def si_tick(value: float) -> str:
+    """A decade's tick label: ``1``, ``100``, ``1k``, ``10M``, ``100G``, ``1T``."""
+    for unit, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if value >= scale:
+            return f"{value / scale:g}{unit}"
+    return f"{value:g}"
+
+
+def _log_range(values: list[int]) -> tuple[float, float]:
+    """A log axis from a little below the smallest bar to room above the tallest for its label."""
+    shown = [v for v in values if v > 0] or [1]
+    return math.log10(min(shown)) - 0.3, math.log10(max(shown)) + 0.35
 
 
 def shape_flow(table: StageTable) -> go.Figure:
@@ -41,10 +69,10 @@ def shape_flow(table: StageTable) -> go.Figure:
     # Both axes on log2 scales ticked at the sizes that occur (not at 0, 91, 183, ...).
     sizes = sorted({r.output_shape[-1] for r in rows})
     channels = sorted({r.output_shape[1] for r in rows})
-    fig.update_yaxes(title_text="spatial size (px)", type="log", tickmode="array",
+    fig.update_yaxes(title_text="spatial size (px, log scale)", type="log", tickmode="array",
                      tickvals=sizes, ticktext=[str(v) for v in sizes], secondary_y=False)
-    fig.update_yaxes(title_text="channels", type="log", tickmode="array", tickvals=channels,
-                     ticktext=[str(v) for v in channels], showgrid=False, secondary_y=True)
+    fig.update_yaxes(title_text="channels (log scale)", type="log", tickmode="array",
+                     tickvals=channels, ticktext=[str(v) for v in channels], showgrid=False, secondary_y=True)
     fig.update_layout(height=340, margin=dict(t=40, b=20, l=20, r=20),
                       title_text="Resolution falls as width grows",
                       legend=dict(orientation="h", y=-0.2))

@@ -10,16 +10,39 @@ from explorer.analysis.feature_maps import SkipParts, StageMaps
 from explorer.analysis.receptive_field import ErfResult
 
 THEORETICAL_COLOR = "#ff7f0e"
-MASS_COLOR = "#ffffff"
+MASS_COLOR = "#263238"  # near-black: it crosses the map's pale outskirts
+# The map's background and its zero: a pixel the unit ignores is drawn as nothing, not as a dark
+# ring around the field. Then light to dark purple (ColorBrewer Purples), away from the orange.
+ERF_BACKGROUND = "#ffffff"
+ERF_COLORSCALE = [[0.0, ERF_BACKGROUND], [0.125, "rgb(239,237,245)"],
+                  [0.25, "rgb(218,218,235)"], [0.375, "rgb(188,189,220)"],
+                  [0.5, "rgb(158,154,200)"], [0.625, "rgb(128,125,186)"],
+                  [0.75, "rgb(106,81,163)"], [0.875, "rgb(84,39,143)"], [1.0, "rgb(63,0,125)"]]
+FRAME_COLOR = "#9e9e9e"  # the image's edge, now that the map's zero is the background
 
 
 def _square(fig: go.Figure, centre: tuple[float, float], side: float, color: str, dash: str,
-            row: int, col: int) -> None:
-    """A square of ``side`` pixels centred on pixel ``centre``, drawn on pixel edges."""
+            row: int, col: int, shape: tuple[int, int], name: str) -> bool:
+    """A square of ``side`` pixels centred on pixel ``centre``, drawn on pixel edges and clipped
+    to an image of ``shape`` (rows, cols). Returns whether it was clipped."""
     half = side / 2
-    fig.add_shape(type="rect", x0=centre[1] - half, x1=centre[1] + half, y0=centre[0] - half,
-                  y1=centre[0] + half, line=dict(color=color, dash=dash, width=2),
-                  row=row, col=col)
+    whole = (centre[1] - half, centre[1] + half, centre[0] - half, centre[0] + half)
+    x0, x1, y0, y1 = (max(whole[0], -0.5), min(whole[1], shape[1] - 0.5),
+                      max(whole[2], -0.5), min(whole[3], shape[0] - 0.5))
+    clipped = (x0, x1, y0, y1) != whole
+    # A clipped square runs along the image's edge, where half of its line falls outside.
+    fig.add_shape(type="rect", x0=x0, x1=x1, y0=y0, y1=y1,
+                  line=dict(color=color, dash=dash, width=5 if clipped else 2),
+                  name=f"{name} (clipped to the image)" if clipped else name, row=row, col=col)
+    return clipped
+
+
+def theoretical_label(theoretical: int, shape: tuple[int, int]) -> str:
+    """What the orange square cannot show when the field does not fit the image."""
+    if theoretical > max(shape):
+        image = f"{shape[0]} px" if shape[0] == shape[1] else f"{shape[0]}×{shape[1]} px"
+        return f"theoretical field {theoretical} px (larger than the {image} image)"
+    return f"theoretical field {theoretical} px (extends beyond the image)"
 
 
 def _axis(index: int, letter: str) -> str:
@@ -34,8 +57,9 @@ def _square_cells(fig: go.Figure, count: int) -> None:
 
 
 def erf_figure(panels: list[tuple[str, ErfResult]], columns: int = 2) -> go.Figure:
-    """ERF heatmaps (each divided by its maximum) with the theoretical field as an orange square
-    and the square holding 95% of the gradient's mass dashed in white."""
+    """ERF heatmaps (each divided by its maximum, zero drawn as the background) with the
+    theoretical field as an orange square, clipped to the image and labelled with its size when
+    it does not fit, and the square holding 95% of the gradient's mass dashed."""
     rows = (len(panels) + columns - 1) // columns
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=[t for t, _ in panels],
                         horizontal_spacing=0.06, vertical_spacing=0.1)
@@ -46,18 +70,28 @@ def erf_figure(panels: list[tuple[str, ErfResult]], columns: int = 2) -> go.Figu
         fig.add_trace(go.Heatmap(z=z, coloraxis="coloraxis", name=title,
                                  hovertemplate="row %{y}, col %{x}<br>%{z:.3f} of the peak"
                                  "<extra></extra>"), row=row, col=col)
-        _square(fig, result.centre, result.theoretical, THEORETICAL_COLOR, "solid", row, col)
+        shape = tuple(result.erf.shape)
+        if _square(fig, result.centre, result.theoretical, THEORETICAL_COLOR, "solid", row, col,
+                   shape, "theoretical field"):
+            fig.add_annotation(text=theoretical_label(result.theoretical, shape), x=0.5,
+                               xref="x domain", y=1.0, yref="y domain", yanchor="top",
+                               yshift=-4, showarrow=False, font=dict(color="#b35300", size=12),
+                               bgcolor="rgba(255,255,255,0.85)", row=row, col=col)
         side = result.mass_side()
         if side:
-            _square(fig, result.centre, side, MASS_COLOR, "dash", row, col)
-        size = result.erf.shape[0]
-        fig.update_yaxes(autorange=False, range=[size - 0.5, -0.5], row=row, col=col,
-                         showticklabels=False)
-        fig.update_xaxes(range=[-0.5, result.erf.shape[1] - 0.5], row=row, col=col,
-                         showticklabels=False)
+            _square(fig, result.centre, side, MASS_COLOR, "dash", row, col, shape,
+                    "95% of the gradient")
+        fig.update_yaxes(autorange=False, range=[shape[0] - 0.5, -0.5], row=row, col=col)
+        fig.update_xaxes(range=[-0.5, shape[1] - 0.5], row=row, col=col)
+    frame = dict(showticklabels=False, showgrid=False, zeroline=False, showline=True,
+                 mirror=True, linecolor=FRAME_COLOR, linewidth=1, layer="below traces")
+    fig.update_xaxes(**frame)
+    fig.update_yaxes(**frame)
     _square_cells(fig, rows * columns)
-    fig.update_layout(coloraxis=dict(colorscale="Inferno", cmin=0, cmax=1,
-                                     colorbar=dict(title="|∂y/∂x|<br>÷ peak")),
+    fig.update_layout(coloraxis=dict(colorscale=ERF_COLORSCALE, cmin=0, cmax=1,
+                                     colorbar=dict(title="|∂y/∂x|<br>÷ peak", outlinewidth=1,
+                                                   outlinecolor=FRAME_COLOR)),
+                      plot_bgcolor=ERF_BACKGROUND, paper_bgcolor=ERF_BACKGROUND,
                       height=380 * rows, margin=dict(t=90, b=10),
                       title="Effective receptive field: orange = theoretical field, "
                             "dashed = 95% of the gradient")

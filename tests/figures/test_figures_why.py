@@ -53,3 +53,36 @@ def test_erf_figure_draws_the_theoretical_square_around_the_centre():
     theoretical = fig.layout.shapes[0]
     assert (theoretical.x0, theoretical.x1, theoretical.y0, theoretical.y1) == (4.5, 11.5, 4.5,
                                                                                11.5)
+
+
+def test_erf_field_larger_than_the_image_is_clipped_and_labelled_with_its_size():
+    # ResNet-20's layer2 on a 32 px image: a 37 px theoretical field (issue 19).
+    result = ErfResult("layer2", 37, 2, (15.5, 15.5), (16, 16), torch.rand(32, 32), 2)
+    fig = erf_figure([("residual", result)])
+    field = next(s for s in fig.layout.shapes if s.name.startswith("theoretical field"))
+    assert (field.x0, field.x1, field.y0, field.y1) == (-0.5, 31.5, -0.5, 31.5)
+    assert "clipped" in field.name
+    labels = [a.text for a in fig.layout.annotations if "theoretical field" in a.text]
+    assert labels == ["theoretical field 37 px (larger than the 32 px image)"]
+    # A field that fits is drawn whole and needs no label.
+    fits = erf_figure([("residual", ErfResult("layer1", 7, 1, (15.5, 15.5), (32, 32),
+                                               torch.rand(32, 32), 2))])
+    assert not [a for a in fits.layout.annotations if "theoretical field" in a.text]
+    assert fits.layout.shapes[0].x1 - fits.layout.shapes[0].x0 == 7
+
+
+def test_erf_colour_scale_starts_at_the_background():
+    result = ErfResult("layer1", 7, 1, (8.0, 8.0), (16, 16), torch.ones(16, 16), 2)
+    fig = erf_figure([("residual", result), ("plain", result)])
+    zero = fig.layout.coloraxis.colorscale[0]
+    assert zero[0] == 0 and zero[1].lower() == fig.layout.plot_bgcolor.lower()
+    # Nothing between zero and the peak is darker than a value above it: a sequential scale
+    # from the background, so faint values cannot draw a dark halo.
+    def lightness(color):
+        if color.startswith("#"):
+            r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+        else:
+            r, g, b = (int(v) for v in color[color.index("(") + 1:-1].split(","))
+        return r + g + b
+    shades = [lightness(c) for _, c in fig.layout.coloraxis.colorscale]
+    assert shades == sorted(shades, reverse=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer.figures.style import DEPTH_DASHES, VARIANT_COLORS, VARIANT_MARKERS, depth_color
+from explorer.figures.style import DEPTH_DASHES, VARIANT_COLORS, VARIANT_MARKERS
 from explorer.training.curves import Curve
 
 SMOOTHING = 0.9  # exponential moving average of the step loss, as TensorBoard draws it
@@ -66,28 +66,49 @@ def training_figure(curves: list[Curve]) -> go.Figure:
     return fig
 
 
+def variant_shade(variant: str, index: int, count: int) -> str:
+    """The variant's colour (residual blue, plain red), lighter for shallow nets and darker for
+    deep ones: the ``index``-th of ``count`` depths, shallow first."""
+    r, g, b = (int(VARIANT_COLORS[variant][i:i + 2], 16) for i in (1, 3, 5))
+    t = index / (count - 1) if count > 1 else 0.5
+    if t < 0.5:  # towards white
+        mix, target = (0.5 - t) * 0.7, 255
+    else:  # towards black
+        mix, target = (t - 0.5) * 0.8, 0
+    r, g, b = (round(v + (target - v) * mix) for v in (r, g, b))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
 def figure6(curves: list[Curve]) -> go.Figure:
     """He et al.'s Fig. 6 on our data: error vs step, plain nets left, residual nets right;
-    thin lines training error (batch, smoothed), bold lines held-out error per epoch."""
+    thin lines training error (batch, smoothed), bold lines held-out error per epoch.
+
+    Colour says residual (blue) or plain (red), as everywhere in the app; depth is the shade
+    (lighter shallow, darker deep) and the dash (solid, dashed, dotted, ...).
+    """
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True,
                         subplot_titles=("Plain nets", "Residual nets"))
     depths = sorted({c.depth for c in curves})
-    for c in sorted(curves, key=lambda c: c.depth):
+    for c in sorted(curves, key=lambda c: (c.depth, c.variant != "residual")):
         col = 1 if c.variant == "plain" else 2
-        color = depth_color(depths.index(c.depth))
+        index = depths.index(c.depth)
+        color = variant_shade(c.variant, index, len(depths))
+        dash = DEPTH_DASHES[index % len(DEPTH_DASHES)]
         xs, ys = thin(c.steps, [1 - a for a in smooth(c.accuracies, 0.97)])
-        fig.add_scatter(x=xs, y=ys, mode=_mode(len(xs)), line=dict(color=color, width=1),
-                        opacity=0.6, name=f"{c.label} training", legendgroup=c.label,
+        fig.add_scatter(x=xs, y=ys, mode=_mode(len(xs)),
+                        line=dict(color=color, width=1.5, dash=dash), opacity=0.6,
+                        name=f"{c.label} training", legendgroup=c.label,
                         hovertemplate="step %{x}: %{y:.1%} training error<extra>" + c.label
                         + "</extra>", row=1, col=col)
         fig.add_scatter(x=c.val_steps, y=[1 - a for a in c.val_accuracies], mode="lines+markers",
-                        line=dict(color=color, width=3), name=f"{c.label} held-out",
-                        legendgroup=c.label,
+                        line=dict(color=color, width=3, dash=dash),
+                        marker={**VARIANT_MARKERS[c.variant], "color": color},
+                        name=f"{c.label} held-out", legendgroup=c.label,
                         hovertemplate="step %{x}: %{y:.1%} held-out error<extra>" + c.label
                         + "</extra>", row=1, col=col)
     for col in (1, 2):
         fig.update_xaxes(title_text="step", row=1, col=col)
     fig.update_yaxes(title_text="error", tickformat=".0%", range=[0, 1], row=1, col=1)
-    fig.update_layout(height=400, margin=dict(t=40, b=20, l=20, r=20),
-                      legend=dict(orientation="h", y=-0.25))
+    fig.update_layout(height=420, margin=dict(t=40, b=20, l=20, r=20),
+                      legend=dict(orientation="h", y=-0.25, traceorder="grouped"))
     return fig

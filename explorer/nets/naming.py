@@ -24,3 +24,10 @@ def network_name(spec: NetSpec) -> str:
         return preset
     plain_of = plain_twin_of(spec)
     return f"{plain_of}-plain" if plain_of else "custom"
+
+
+def same_body(a: NetSpec, b: NetSpec) -> bool:
+    """The same network up to its input and head (channels, image size, classes): a preset and
+    a checkpoint of it trained on another dataset have the same body."""
+    return a.replace(in_channels=b.in_channels, image_size=b.image_size,
+                     num_classes=b.num_classes) == b

@@ -13,7 +13,8 @@ from explorer.io.images import MAX_BYTES, load_image
 from explorer.analysis.sweep import (check_sweep, depth_sweep, sweep_spec, sweep_summary,
                                      valid_depths)
 from explorer.units import MB
-from explorer.io.weights import shipped_pair_names
+from explorer.io.weights import shipped_checkpoints, shipped_pair_names
+from explorer.nets.naming import same_body
 from pages.widgets import downloads, guard, persist, state, weights_picker
 
 MAX_BATCH = 256
@@ -36,12 +37,24 @@ INIT, SESSION = "at initialisation (seeded)", "trained in this session"
 trained = st.session_state.get("trained_models")
 weight_options = [INIT] + [SESSION] * (trained is not None and trained.twin is not None)
 shipped_pairs = {f"shipped {name} pair (trained)": name for name in shipped_pair_names()}
+sidebar_pair = next((label for label, name in shipped_pairs.items()
+                     if same_body(choice.spec.replace(skip=True),
+                                  shipped_checkpoints()[name].spec)), None)
+if persist.kept("gf_weights_sidebar") != choice.spec:  # the sidebar changed: follow it
+    persist.remember("gf_weights_sidebar", choice.spec)
+    if sidebar_pair and persist.kept("gf_weights") in shipped_pairs:
+        persist.show("gf_weights", sidebar_pair)
 picked = persist.widget(st.radio, "Weights", "gf_weights", INIT,
                         options=weight_options + list(shipped_pairs), horizontal=True,
                         help="Trained pairs: a residual net and its plain twin trained from "
                              "identical initial weights on the synthetic shapes.")
 if picked in shipped_pairs:
     trained = weights_picker.shipped(shipped_pairs[picked], choice.device)
+    if picked != sidebar_pair:
+        st.caption(f"These are the shipped {shipped_pairs[picked]} pair's weights, not the "
+                   f"sidebar's network ({choice.name})"
+                   + (f"; its own trained pair is “{sidebar_pair}”." if sidebar_pair else
+                      ", of which no trained pair is shipped."))
 use_trained = picked != INIT
 if persist.kept("gf_source_for") != use_trained:  # other weights: their natural data
     persist.show("gf_source", "shapes" if use_trained else "random")

@@ -15,6 +15,7 @@ import streamlit as st
 from explorer.data.heldout import heldout_for
 from explorer.io.twins import Twins, random_twins, shipped_twins
 from explorer.io.weights import shipped_checkpoints, twin_of
+from explorer.nets.naming import same_body
 from explorer.nets.spec import NetSpec
 from explorer.slots import gate
 from pages.widgets import downloads, persist, state
@@ -51,11 +52,30 @@ def _load(kind: str, name: str | None, choice: state.Choice) -> Twins:
     return random_twins(choice.spec.replace(skip=True), choice.seed, choice.device)
 
 
+def sidebar_pair(options: dict[str, tuple[str, str | None]], choice: state.Choice) -> str | None:
+    """The option holding a trained pair of the sidebar's network, if there is one."""
+    wanted = choice.spec.replace(skip=True)
+    trained = st.session_state.get("trained_models")
+    for label, (kind, name) in options.items():
+        if kind == "shipped" and same_body(wanted, shipped_checkpoints()[name].spec):
+            return label
+        if kind == "session" and trained is not None and same_body(wanted,
+                                                                   trained.residual_spec):
+            return label
+    return None
+
+
 def pick_pair(choice: state.Choice) -> Twins:
     """Draw the weights selector; return this session's loaded pair (the residual net is
-    ``pair.residual``, its spec ``pair.residual_spec``)."""
+    ``pair.residual``, its spec ``pair.residual_spec``). The selector follows the sidebar to a
+    trained pair of its network whenever the sidebar changes to one."""
     options = _options(choice)
-    label = persist.widget(st.selectbox, "Weights", "why_weights", next(iter(options)),
+    matching = sidebar_pair(options, choice)
+    if persist.kept("why_weights_sidebar") != choice.spec:
+        persist.remember("why_weights_sidebar", choice.spec)
+        if matching:
+            persist.show("why_weights", matching)
+    label = persist.widget(st.selectbox, "Weights", "why_weights", matching or next(iter(options)),
                            options=list(options),
                            help="A residual net and its plain twin (same architecture, skips "
                                 "off). Shipped checkpoints work offline.")

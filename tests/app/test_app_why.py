@@ -123,3 +123,12 @@ def test_over_budget_is_a_sentence_not_a_crash(monkeypatch):
     at = open_page()
     assert not at.exception
     assert any("budget" in e.value for e in at.error)
+
+
+def test_the_page_follows_the_sidebar_to_a_shipped_pair_of_its_network():
+    # Issue 19: with ResNet-56 in the sidebar the page opened on the 20-layer pair.
+    at = open_page({"layers": "9,9,9", "base_width": "16", "stem": "cifar", "shortcut": "A",
+                    "num_classes": "10", "image_size": "32"})  # the resnet56 preset
+    assert widget(at, "why_weights").value.startswith("shipped: resnet56")
+    widget(at, "w_preset").set_value("resnet20").run()  # the sidebar changes: the page follows
+    assert widget(at, "why_weights").value.startswith("shipped: resnet20")

@@ -133,20 +133,38 @@ def landscape_contour_figure(results: dict[str, LandscapeResult], log: bool = Tr
     return fig
 
 
+def surface_range(zmin: float, zmax: float) -> tuple[float, float]:
+    """The surfaces' z range: the data's with a margin, so neither the peak nor the valley
+    touches the box."""
+    pad = 0.05 * (zmax - zmin) or 0.5
+    return zmin - pad, zmax + pad
+
+
+# Seen from further out and a little lower than plotly's default (1.25, 1.25, 1.25), with a
+# flatter box, so the whole box (its top corners included) fits each scene's square.
+SURFACE_CAMERA = dict(eye=dict(x=1.7, y=1.7, z=0.95), center=dict(x=0, y=0, z=-0.15))
+SURFACE_ASPECT = dict(x=1, y=1, z=0.75)
+
+
 def landscape_surface_figure(results: dict[str, LandscapeResult], log: bool = True) -> go.Figure:
     """2-D slices as 3-D surfaces, side by side, with one z range and colour scale."""
     fig = make_subplots(rows=1, cols=len(results), specs=[[{"type": "surface"}] * len(results)],
-                        subplot_titles=[LABELS[v] for v in results], horizontal_spacing=0.02)
+                        subplot_titles=[LABELS[v] for v in results], horizontal_spacing=0.04)
     zmin, zmax = _shared_range(results, log)
+    label = "log10 loss" if log else "loss"
     for col, (variant, result) in enumerate(results.items(), start=1):
         fig.add_trace(go.Surface(
             x=list(result.alphas), y=list(result.betas),
             z=[[_z(v, log) for v in row] for row in result.loss], coloraxis="coloraxis",
             hovertemplate="α %{x:.2f}, β %{y:.2f}<br>%{z:.3g}<extra>" + variant + "</extra>"),
             row=1, col=col)
-    scene = dict(xaxis_title="α", yaxis_title="β", zaxis=dict(range=[zmin, zmax],
-                 title="log10 loss" if log else "loss"))
-    fig.update_layout(coloraxis=dict(colorscale="Viridis", cmin=zmin, cmax=zmax),
-                      scene=scene, scene2=scene, height=520, margin=dict(t=60, b=10),
+    scene = dict(xaxis_title="α", yaxis_title="β", zaxis=dict(range=surface_range(zmin, zmax),
+                 title=label), camera=SURFACE_CAMERA, aspectmode="manual",
+                 aspectratio=SURFACE_ASPECT)
+    # The colour bar lies below: each scene keeps the page's width for its box.
+    fig.update_layout(coloraxis=dict(colorscale="Viridis", cmin=zmin, cmax=zmax, colorbar=dict(
+                          title=dict(text=label, side="top"), orientation="h", y=-0.02,
+                          yanchor="top", len=0.6, thickness=14)),
+                      scene=scene, scene2=scene, height=520, margin=dict(t=60, b=60, l=10, r=10),
                       title="The same slices as surfaces")
     return fig

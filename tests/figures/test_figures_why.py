@@ -26,7 +26,8 @@ def test_contour_and_surface_share_one_colour_scale():
     assert contour.layout.coloraxis.cmin == math.log10(0.01)
     assert contour.layout.coloraxis.cmax == math.log10(20.01)
     surface = landscape_surface_figure(results, log=False)
-    assert surface.layout.scene.zaxis.range == surface.layout.scene2.zaxis.range == (0.01, 20.01)
+    assert surface.layout.scene.zaxis.range == surface.layout.scene2.zaxis.range
+    assert surface.layout.coloraxis.cmin == 0.01 and surface.layout.coloraxis.cmax == 20.01
     line = landscape_line_figure(results)
     assert list(line.data[1].y) == [10.01, 0.01, 10.01]  # the β = 0 row of the 2-D grid
 
@@ -86,3 +87,19 @@ def test_erf_colour_scale_starts_at_the_background():
         return r + g + b
     shades = [lightness(c) for _, c in fig.layout.coloraxis.colorscale]
     assert shades == sorted(shades, reverse=True)
+
+
+def test_surface_shows_the_whole_surface():
+    """Issue 19: the 3-D surface was clipped at the top (z range exactly the data's, default
+    camera and a cube-shaped box)."""
+    results = {"residual": grid(1.0), "plain": grid(10.0)}
+    for log in (False, True):
+        fig = landscape_surface_figure(results, log=log)
+        values = [v for t in fig.data for row in t.z for v in row]
+        for scene in (fig.layout.scene, fig.layout.scene2):
+            low, high = scene.zaxis.range
+            assert low < min(values) and high > max(values)  # a margin both ways
+            eye = scene.camera.eye
+            assert (eye.x ** 2 + eye.y ** 2 + eye.z ** 2) ** 0.5 > 3 ** 0.5 * 1.25  # further out
+            assert scene.aspectratio.z < 1  # a flatter box than plotly's cube
+        assert fig.layout.coloraxis.colorbar.title.text == ("log10 loss" if log else "loss")

@@ -2,7 +2,7 @@
 
 Shipped checkpoints live in ``checkpoints/<name>/`` (``model.safetensors``, ``spec.json``,
 ``metrics.json``) and work offline. torchvision's pretrained ImageNet weights are downloaded into
-torch's hub cache only when a user asks, and only for the five ImageNet presets.
+torch's hub cache only when a user asks, and only for the presets torchvision has weights for.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import torch
 
 from explorer.io.checkpoints import SPEC_FILE, model_from, read_saved
 from explorer.nets.model import ResNet
+from explorer.nets.reference import TORCHVISION_WEIGHTS, torchvision_meta
 from explorer.nets.spec import NetSpec
+from explorer.units import format_bytes
 from explorer.nets.presets import PRESETS
 
 CHECKPOINT_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
-TORCHVISION_WEIGHTS = {"resnet18": "ResNet18", "resnet34": "ResNet34", "resnet50": "ResNet50",
-                       "resnet101": "ResNet101", "resnet152": "ResNet152"}
 
 
 @dataclass(frozen=True)
@@ -84,10 +84,7 @@ def _shipped_weights(name: str) -> tuple[NetSpec, dict[str, torch.Tensor]]:
 
 def torchvision_download_bytes(preset_name: str) -> int:
     """The size of torchvision's ImageNet weights file for a preset, in bytes."""
-    from torchvision import models
-
-    weights = getattr(models, f"{TORCHVISION_WEIGHTS[preset_name]}_Weights").IMAGENET1K_V1
-    return round(weights.meta["_file_size"] * 2**20)  # torchvision states it in MiB
+    return round(torchvision_meta(preset_name)["_file_size"] * 2**20)  # stated in MiB
 
 
 def pretrained_torchvision(preset_name: str, device: str | torch.device = "cpu") -> ResNet:
@@ -108,10 +105,13 @@ def pretrained_torchvision(preset_name: str, device: str | torch.device = "cpu")
     try:
         state_dict = weights.get_state_dict(progress=False, check_hash=True)
     except (OSError, RuntimeError) as exc:  # URLError is an OSError
-        raise ValueError(
-            f"Could not download torchvision's {preset_name} weights (is this server offline?): "
-            f"{exc}. The shipped checkpoints work offline."
-        ) from None
+        size = format_bytes(torchvision_download_bytes(preset_name))
+        if isinstance(exc, OSError) and not isinstance(exc, PermissionError):
+            raise ValueError(f"No internet connection: torchvision's pretrained {preset_name} "
+                             f"weights need a {size} download. The shipped checkpoints work "
+                             f"offline.") from None
+        raise ValueError(f"Could not load torchvision's {preset_name} weights ({size}): {exc}. "
+                         f"The shipped checkpoints work offline.") from None
     model = build(PRESETS[preset_name], device="cpu")
     model.load_state_dict(state_dict, strict=True)
     return model.to(device).eval()

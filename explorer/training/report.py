@@ -22,7 +22,12 @@ def results_table(results: dict[str, TrainResult]) -> pd.DataFrame:
                 "final training loss": final.get("train_loss"),
                 "held-out accuracy": None if final.get("val_accuracy") is None
                 else pct(final["val_accuracy"]),
-                "images/s": last.get("images_per_s"),
+                "images/s": _speed(final.get("images_per_s") or last.get("images_per_s")),
                 "stopped early": result.stopped,
             })
     return pd.DataFrame(rows)
+
+
+def _speed(images_per_s: float | None) -> float:
+    """Images per second over the run; NaN (an empty cell) for a run stopped before a step."""
+    return round(images_per_s, 1) if images_per_s else float("nan")

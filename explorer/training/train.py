@@ -165,6 +165,7 @@ class _Variant:
         self.history = History()
         self.pending: list[tuple[int, int, float, torch.Tensor, torch.Tensor, int]] = []
         self.seconds = 0.0  # this variant's own step time in the current epoch
+        self.run_seconds, self.run_images = 0.0, 0  # ... and over the whole run, for its speed
         self.sums: list[torch.Tensor] = []
 
     def start_epoch(self, device: torch.device) -> None:
@@ -186,7 +187,10 @@ class _Variant:
         loss, correct = loss.detach(), (logits.argmax(1) == labels).sum()
         if device.type == "cuda":  # so that each variant's clock measures its own work
             torch.cuda.synchronize(device)
-        self.seconds += time.perf_counter() - began
+        spent = time.perf_counter() - began
+        self.seconds += spent
+        self.run_seconds += spent
+        self.run_images += len(labels)
         self.sums[0] += loss * len(labels)
         self.sums[1] += correct
         self.pending.append((step, epoch, rate, loss, correct, len(labels)))
@@ -240,6 +244,7 @@ class _Variant:
         self.history.final = {
             "steps": step, "epochs_done": step / per_epoch, "val_accuracy": val,
             "train_loss": sum(s["loss"] for s in tail) / len(tail) if tail else None,
+            "images_per_s": self.run_images / self.run_seconds if self.run_seconds else None,
         }
 
 

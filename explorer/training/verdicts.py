@@ -116,8 +116,8 @@ def _loss(o: Outcome) -> str:
 
 
 def nothing_learned(outcomes: list[Outcome]) -> str:
-    near_chance = (f"every net is within {pct(LEARNED_MARGIN)} of chance "
-                   f"({pct(outcomes[0].chance)}) on held-out images")
+    near_chance = (f"every net is within {100 * LEARNED_MARGIN:.0f} percentage points of "
+                   f"chance ({pct(outcomes[0].chance)}) on held-out images")
     done = [o.epochs_done for o in outcomes if o.epochs_done is not None]
     if done and max(done) < 1:  # stopped before one pass over the data: nothing to judge yet
         return (f"Nothing learned yet: the run ended after {max(done):.2f} of an epoch, and "

@@ -76,9 +76,11 @@ if reference is not None:
     line = f"Reference for **{choice.preset}** ({reference.source}): {reference.params_text()} parameters"
     if reference.giga_mult_adds:
         line += f", {reference.giga_mult_adds} G mult-adds at 224 px"
-    line += f". Ours: {table.total_params:,} parameters"
-    if batch == 1:
-        line += f", {table.total_mult_adds / 1e9:.3f} G mult-adds at {spec.image_size} px"
+    per_image = table.total_mult_adds // batch  # mult-adds grow linearly with the batch
+    line += (f". Ours: {table.total_params:,} parameters, {per_image / 1e9:.3f} G mult-adds per "
+             f"image at {spec.image_size} px")
+    if batch > 1:
+        line += f" (the batch of {batch} above is {batch} × that)"
     st.info(line + ".")
 
 with guard.user_errors("Could not build the network"):  # out-of-memory gets advice

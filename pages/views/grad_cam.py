@@ -35,10 +35,10 @@ FAILED = object()  # a step whose error is already on the page
 weights = FAILED
 with guard.user_errors("Loading the weights"):
     weights = weights_picker.pick(choice)
-if weights is FAILED:
-    st.stop()
-if weights is None:
-    st.info("Upload a checkpoint to continue, or pick other weights.")
+if weights is FAILED or weights is None:
+    st.info("Upload a checkpoint to continue, or pick other weights." if weights is None else
+            "Pick other weights above to analyse the images below.")
+    samples.pick_images(choice.spec, choice.seed)  # the user's images stay where they left them
     st.stop()
 spec = weights.spec
 st.caption(f"Using {weights.description}; network: {spec.depth} layers, {spec.image_size} px "

@@ -41,6 +41,7 @@ def test_a_weights_switch_and_any_click_afterwards_keep_the_photo():
     at = grad_cam_with("my photo.png")
     assert analysed(at) == ["`my photo.png`"]
     widget(at, "cam_weights").select("upload a checkpoint").run()  # the page stops here
+    assert any("my photo.png" in c.value for c in at.caption)  # ... and still lists the photo
     widget(at, "cam_weights").select("shipped: resnet20").run()
     assert analysed(at) == ["`my photo.png`"]
     widget(at, "cam_grid").set_value(False).run()  # the next click anywhere
@@ -72,6 +73,7 @@ def test_a_failed_pretrained_download_keeps_the_photo(monkeypatch):
     pretrained = next(o for o in widget(at, "cam_weights").options if "torchvision" in o)
     widget(at, "cam_weights").select(pretrained).run()
     assert at.error and not at.exception
+    assert any("photo.png" in c.value for c in at.caption)  # still listed, under the error
     widget(at, "cam_weights").select("shipped: resnet20").run()
     widget(at, "cam_grid").set_value(False).run()
     assert analysed(at) == ["`photo.png`"]

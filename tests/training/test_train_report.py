@@ -33,6 +33,23 @@ def test_a_stopped_run_reports_its_fractional_epochs_and_where_it_ended():
     assert plain["held-out accuracy"] == "62.5 %"
 
 
+def test_a_run_stopped_within_its_first_epoch_still_reports_its_speed():
+    # Issue 19: the table showed a literal None when no epoch had ended.
+    import torch
+
+    from explorer import NetSpec
+    from explorer.data.shapes import ShapesDataset
+    from explorer.training.train import train
+
+    spec = NetSpec(layers=(1, 1), base_width=4, stem="cifar", num_classes=8, image_size=16)
+    calls = []
+    stopped = train(spec, ShapesDataset(64, 16, 0), TrainConfig(epochs=2, batch_size=8, train_size=64),
+                    should_stop=lambda: calls.append(1) or len(calls) > 3)
+    table = results_table({"tiny": stopped})
+    assert stopped.stopped and (table["images/s"] > 0).all()
+    assert table["images/s"].dtype.kind == "f" and torch.isfinite(torch.tensor(list(table["images/s"]))).all()
+
+
 def test_one_epochs_held_out_points_stay_apart_and_share_the_step_axis():
     from explorer.figures.training import training_figure
     from explorer.training.curves import Curve

@@ -120,3 +120,8 @@ def test_unknown_epochs_are_not_cut_short():
     assert not net(20, True, 0.1, 0.9).cut_short
     assert not cut(net(20, True, 0.1, 0.9), 2.0, 2.0).cut_short
     assert cut(net(20, True, 0.1, 0.9), 1.5, 2.0).cut_short
+
+
+def test_nearness_to_chance_is_said_in_percentage_points():
+    line = verdicts([net(20, True, 2.07, 0.13), net(20, False, 2.07, 0.12)])[0]
+    assert "within 10 percentage points of chance (12.5 %)" in line

@@ -22,10 +22,24 @@ def test_pretrained_weights_offline_give_a_clear_error(monkeypatch):
     def offline(*args, **kwargs):
         raise urllib.error.URLError("no network")
     monkeypatch.setattr(tv_api, "load_state_dict_from_url", offline)
-    with pytest.raises(ValueError, match="offline"):
+    with pytest.raises(ValueError) as info:
         pretrained_torchvision("resnet18")
+    # Issue 19: words, not a raw "<urlopen error ...>"
+    assert str(info.value).startswith("No internet connection: torchvision's pretrained "
+                                      "resnet18 weights need a 46.8 MB download.")
+    assert "urlopen" not in str(info.value)
     with pytest.raises(ValueError, match="only"):
         pretrained_torchvision("resnet20")
+
+
+def test_new_torchvision_presets_load_pretrained_weights_too(monkeypatch):
+    reference = torchvision.models.resnext50_32x4d().eval()
+    monkeypatch.setattr(tv_api, "load_state_dict_from_url",
+                        lambda *a, **k: reference.state_dict())
+    ours = pretrained_torchvision("resnext50_32x4d")
+    x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x), reference(x))
 
 
 def test_pretrained_weights_load_into_our_model_and_match_torchvision(monkeypatch):

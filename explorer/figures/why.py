@@ -13,6 +13,7 @@ from plotly.subplots import make_subplots
 
 from explorer.analysis.landscape import LandscapeResult
 from explorer.analysis.lesion import LesionResult
+from explorer.units import pct
 
 COLORS = {"residual": "#1f77b4", "plain": "#d62728"}
 LABELS = {"residual": "residual (skips on)", "plain": "plain twin (skips off)"}
@@ -30,32 +31,73 @@ def _band(color: str, alpha: float = 0.18) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+def spread(ys: list[float], gap: float, top: float) -> list[float]:
+    """Label heights near ``ys`` (in order given) at least ``gap`` apart and at most ``top``."""
+    order = sorted(range(len(ys)), key=lambda i: ys[i])
+    placed = [ys[i] for i in order]
+    for j in range(1, len(placed)):
+        placed[j] = max(placed[j], placed[j - 1] + gap)
+    overshoot = placed[-1] - top if placed else 0
+    if overshoot > 0:  # push the whole stack down, keeping the gaps
+        placed = [y - overshoot for y in placed]
+    out = [0.0] * len(ys)
+    for j, i in enumerate(order):
+        out[i] = placed[j]
+    return out
+
+
+LABEL_GAP = 0.13  # in accuracy units on the 0-105 % axis: two lines of 12 px text
+BAR_GAP = 0.2  # between blocks, as a fraction of a category's width
+
+
+def _slot_centres(count: int) -> list[float]:
+    """Where each of ``count`` grouped bars sits, in categories from its block's centre."""
+    width = (1 - BAR_GAP) / count
+    return [-(1 - BAR_GAP) / 2 + width * (j + 0.5) for j in range(count)]
+
+
 def lesion_blocks_figure(results: dict[str, LesionResult]) -> go.Figure:
-    """Accuracy after deleting each block alone: bars per net, baselines and chance as lines."""
+    """Accuracy after deleting each block alone: bars per net, baselines and chance as lines
+    labelled in the right margin (never on the bars); a block that cannot be deleted gets a
+    large ✕ in its net's slot and the words "cannot be deleted" above it."""
     fig = go.Figure()
-    for variant, result in results.items():
+    slots = _slot_centres(len(results))
+    for slot, (variant, result) in zip(slots, results.items()):
         blocks = [b.block for b in result.blocks]
         fig.add_trace(go.Bar(
             x=blocks, y=[b.accuracy for b in result.blocks], name=LABELS[variant],
-            marker_color=COLORS[variant],
+            marker_color=COLORS[variant], offsetgroup=variant,
             hovertemplate="%{x} deleted<br>accuracy %{y:.1%}<extra>" + variant + "</extra>"))
         fixed = [b.block for b in result.blocks if not b.deletable]
         if fixed:
             fig.add_trace(go.Scatter(
-                x=fixed, y=[0.02] * len(fixed), mode="markers+text", text=["✕"] * len(fixed),
-                textposition="top center", marker=dict(symbol="x", color=COLORS[variant]),
+                x=fixed, y=[0.035] * len(fixed), mode="markers", offsetgroup=variant,
+                cliponaxis=False,
+                marker=dict(symbol="x-thin", size=16, line=dict(width=3, color=COLORS[variant])),
                 name=f"{variant}: cannot be deleted (changes shape)",
-                hovertemplate="%{x}: cannot be deleted<extra>" + variant + "</extra>"))
-        fig.add_hline(y=result.baseline, line=dict(color=COLORS[variant], dash="dash"),
-                      annotation_text=f"{variant} undeleted {result.baseline:.1%}",
-                      annotation_position="top left" if variant == "residual" else "top right")
+                hovertemplate="%{x}: cannot be deleted (it changes the shape, and a plain block "
+                "has no shortcut to carry its input)<extra>" + variant + "</extra>"))
+        for block in fixed:  # upright words in the empty slot where the bar would stand
+            fig.add_annotation(text="cannot be deleted", x=blocks.index(block) + slot, y=0.08,
+                               yanchor="bottom", textangle=-90, showarrow=False,
+                               font=dict(color=COLORS[variant], size=12))
+        fig.add_hline(y=result.baseline, line=dict(color=COLORS[variant], dash="dash"))
     chance = next(iter(results.values())).chance
-    fig.add_hline(y=chance, line=dict(color=CHANCE_COLOR, dash="dot"),
-                  annotation_text=f"chance {chance:.1%}", annotation_position="bottom right")
+    fig.add_hline(y=chance, line=dict(color=CHANCE_COLOR, dash="dot"))
+    labels = [(f"{variant} undeleted<br>{pct(r.baseline)}", r.baseline, COLORS[variant])
+              for variant, r in results.items()] + [(f"chance<br>{pct(chance)}", chance,
+                                                     CHANCE_COLOR)]
+    for (text, _, color), y in zip(labels, spread([y for _, y, _ in labels], LABEL_GAP, 1.05)):
+        fig.add_annotation(text=text, x=1.0, xref="paper", xanchor="left", xshift=6, y=y,
+                           yref="y", yanchor="middle", showarrow=False, align="left",
+                           font=dict(color=color, size=12))
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
-    fig.update_layout(barmode="group")
-    return _titles(fig, "Accuracy after deleting one block (Veit et al. Fig. 3)",
-                   "deleted block", "held-out accuracy")
+    fig.update_layout(barmode="group", scattermode="group", bargap=BAR_GAP, bargroupgap=0,
+                      height=480)
+    fig = _titles(fig, "Accuracy after deleting one block (Veit et al. Fig. 3)",
+                  "deleted block", "held-out accuracy")
+    fig.update_layout(margin=dict(r=130))
+    return fig
 
 
 def lesion_random_figure(results: dict[str, LesionResult]) -> go.Figure:

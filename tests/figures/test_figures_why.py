@@ -103,3 +103,33 @@ def test_surface_shows_the_whole_surface():
             assert (eye.x ** 2 + eye.y ** 2 + eye.z ** 2) ** 0.5 > 3 ** 0.5 * 1.25  # further out
             assert scene.aspectratio.z < 1  # a flatter box than plotly's cube
         assert fig.layout.coloraxis.colorbar.title.text == ("log10 loss" if log else "loss")
+
+
+def test_lesion_labels_sit_in_the_margin_apart_and_the_undeletable_blocks_read_clearly():
+    # plain's baseline just above chance: its label and chance's must not collide (issue 19).
+    residual, plain = lesion([0.9, 0.8]), lesion([0.1, None])
+    plain = LesionResult(0.14, 0.125, plain.blocks, plain.random, 10, 2, 0, 4)
+    fig = lesion_blocks_figure({"residual": residual, "plain": plain})
+    labels = {a.text.split("<br>")[0]: a for a in fig.layout.annotations
+              if "undeleted" in a.text or a.text.startswith("chance")}
+    assert set(labels) == {"residual undeleted", "plain undeleted", "chance"}
+    for a in labels.values():  # right of the plot area, not on the bars
+        assert a.xref == "paper" and a.x >= 1 and a.xanchor == "left"
+    assert "99.0 %" in labels["residual undeleted"].text
+    ys = sorted(a.y for a in labels.values())
+    assert all(b - a >= 0.1 for a, b in zip(ys, ys[1:]))
+    assert labels["plain undeleted"].y > labels["chance"].y
+    # A large ✕ in the plain slot of layer1.1, and the words upright above it.
+    cross = next(t for t in fig.data if "cannot be deleted" in (t.name or ""))
+    assert cross.marker.size >= 14 and cross.offsetgroup == "plain"
+    words = [a for a in fig.layout.annotations if a.text == "cannot be deleted"]
+    assert len(words) == 1 and words[0].textangle == -90
+    assert 1 < words[0].x < 1.5  # layer1.1 is category 1; plain's bar is the right of two
+
+
+def test_spread_keeps_labels_apart_and_below_the_top():
+    from explorer.figures.why import spread
+    assert spread([0.5, 0.2], 0.1, 1.05) == [0.5, 0.2]
+    assert spread([0.14, 0.125], 0.1, 1.05) == [0.225, 0.125]
+    out = spread([1.0, 0.99], 0.1, 1.05)
+    assert max(out) <= 1.05 and abs(out[0] - out[1]) >= 0.1 - 1e-9 and out[0] > out[1]

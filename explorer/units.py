@@ -61,6 +61,22 @@ def pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
+def format_probability(p: float) -> str:
+    """A probability as a percentage that never rounds to a certainty it is not: ``99.97 %``
+    (not 100 %), ``< 0.01 %`` (not 0 %), ``42.3 %``."""
+    if p >= 1:
+        return "100 %"
+    if p <= 0:
+        return "0 %"
+    if p < 1e-4:
+        return "< 0.01 %"
+    for decimals in range(1, 7):  # as many digits as it takes to stay off 0 % and 100 %
+        text = f"{100 * p:.{decimals}f}"
+        if 0 < float(text) < 100:
+            return f"{text} %"
+    return f"{100 * p:.6f} %"
+
+
 def format_duration(seconds: float) -> str:
     """``42 s`` under a minute and a half, whole minutes beyond (estimates, not timings)."""
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"

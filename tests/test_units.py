@@ -5,6 +5,7 @@ import math
 import pytest
 
 from explorer.units import (change, format_bytes, format_count, format_megabytes, format_number,
+                            format_probability,
                            plural, times)
 
 _NORMAL = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
@@ -78,3 +79,10 @@ def test_times_never_says_a_fraction_of_times():
     assert times(6.2e-6) == "6.2×10⁻⁶ times"
     assert times(1.05) == "about the same as" and times(0.95) == "about the same as"
     assert times(1.2) == "1.2 times"
+
+
+@pytest.mark.parametrize("p, text", [(0.9997, "99.97 %"), (0.99996, "99.996 %"),
+                                     (0.00003, "< 0.01 %"), (0.0004, "0.04 %"),
+                                     (0.4231, "42.3 %"), (1.0, "100 %"), (0.0, "0 %")])
+def test_probabilities_never_round_to_a_certainty(p, text):
+    assert format_probability(p) == text

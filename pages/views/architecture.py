@@ -141,7 +141,7 @@ cols = st.columns(4)
 # Callables: a file is written when its button is clicked, not on every rerun of every session.
 cols[0].download_button("Stage table (.csv)", lambda: downloads.csv_text(frame, facts),
                         downloads.file_name("stages", name, f"batch{batch}", ext="csv"), "text/csv")
-cols[1].download_button("Spec (.json)", lambda: downloads.json_text(spec.to_dict(), facts),
+cols[1].download_button("Spec (.json)", lambda: downloads.spec_json(spec, choice.seed, batch),
                         downloads.file_name("spec", name, ext="json"), "application/json",
                         help="The network, seed and batch; `data` is the spec "
                              "(`NetSpec.from_dict` reads it).")

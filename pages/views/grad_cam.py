@@ -14,7 +14,7 @@ from explorer.io.fingerprint import image_digest, tensor_digest
 from explorer.io.images import fit_image, png_bytes, preprocess
 from explorer.io.labels import domain_warning
 from explorer.io.weights import TORCHVISION_WEIGHTS, torchvision_download_bytes
-from explorer.units import format_bytes, plural
+from explorer.units import format_bytes, format_probability, plural
 from pages.widgets import downloads, guard, persist, samples, shared, state, weights_picker
 
 OTHER_METHODS = {"integrated_gradients": "Integrated Gradients",
@@ -166,9 +166,8 @@ with guard.user_errors("Grad-CAM"):
         st.image(shown(overlay), caption=f"{name}: {layer}, class “{class_name}”")
         st.dataframe(
             {"class": [weights.classes[c] for c in result.top_classes],
-             "probability": [round(p, 4) for p in result.top_probs]},
-            hide_index=True, width="stretch", column_config={  # 1 and 0 read as yes/no
-                "probability": st.column_config.NumberColumn(format="percent")})
+             "probability": [format_probability(p) for p in result.top_probs]},
+            hide_index=True, width="stretch")
         file = downloads.file_name("gradcam", picked.caption.strip("`"), layer, class_name,
                                    net_name, name.replace(" ", "-"), ext="png")
         st.download_button("Overlay (.png)", lambda: overlay, file, "image/png",  # no copy per rerun

@@ -38,6 +38,13 @@ def json_text(data: Any, facts: dict[str, Any]) -> str:
     return json.dumps({**facts, "data": data}, indent=2)
 
 
+def spec_json(spec: NetSpec, seed: int, batch: int | None = None) -> str:
+    """The network as JSON: the spec once, under ``data``, with the seed and batch beside it."""
+    facts = provenance(spec, seed, batch)
+    del facts["spec"]  # it is the data itself
+    return json_text(spec.to_dict(), facts)
+
+
 def json_data(text: str) -> Any:
     """What `json_text` wrapped; any other JSON as it is. A ValueError if it is not JSON."""
     try:

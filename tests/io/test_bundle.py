@@ -98,8 +98,9 @@ def test_the_sidebar_loads_a_network_from_a_bundle_or_a_spec_file(trained):
     result, data = trained
     assert spec_from_file("trained-models.zip", data) == result.specs["residual"]
     assert spec_from_file("spec.json", TINY.to_json().encode()) == TINY
-    download = downloads.json_text(TINY.to_dict(), downloads.provenance(TINY, 3, 8))
+    download = downloads.spec_json(TINY, 3, 8)
     assert spec_from_file("spec-custom.json", download.encode()) == TINY  # Architecture's file
+    assert download.count('"block"') == 1  # issue 19: the spec once, not under two keys
     with pytest.raises(ValueError, match="not text"):
         spec_from_file("spec.json", b"\xff\xfe\x00")
     with pytest.raises(ValueError):

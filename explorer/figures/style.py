@@ -17,6 +17,15 @@ STAGE_FILLS = ("#e3f2fd", "#fff3e0", "#e8f5e9", "#fce4ec", "#ede7f6", "#e0f7fa")
 DEPTH_SHADES = ("#2ca02c", "#9467bd", "#8c564b", "#17becf", "#bcbd22", "#7f7f7f")
 
 
+# Networks side by side (the Compare page): blue, orange, green, purple; red stays "plain".
+NETWORK_COLORS = (RESIDUAL, ACCENT, SECONDARY, "#9467bd")
+
+
+def network_color(index: int) -> str:
+    """The colour of the ``index``-th network compared (in the order the page lists them)."""
+    return NETWORK_COLORS[index % len(NETWORK_COLORS)]
+
+
 def depth_color(index: int) -> str:
     """A distinct colour for the ``index``-th depth (shallow first)."""
     return DEPTH_SHADES[index % len(DEPTH_SHADES)]

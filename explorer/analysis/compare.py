@@ -20,15 +20,12 @@ from explorer.budget import check_fits
 from explorer.nets.measure import StageRow, estimate, stage_table
 from explorer.nets.model import build
 from explorer.nets.naming import matching_preset
-from explorer.nets.presets import FAMILIES
+from explorer.nets.reference import TORCHVISION_WEIGHTS, torchvision_meta
 from explorer.nets.spec import NetSpec
 from explorer.nets.windows import windows
 from explorer.slots import gate
 
 MAX_NETWORKS = 4
-# torchvision's original weights of every ImageNet preset: one training recipe per family
-# (resnext101_64x4d has only these, trained with torchvision's 2022 recipe: its `recipe` says so).
-TOP1_WEIGHTS = "IMAGENET1K_V1"
 WARMUP = 1  # untimed passes first: the first one allocates and picks kernels
 
 
@@ -82,14 +79,13 @@ def published_top1(spec: NetSpec) -> Top1 | None:
     size, classes, skips) means there is no published figure for it.
     """
     name = matching_preset(spec)
-    if name not in FAMILIES["torchvision"]:
+    if name not in TORCHVISION_WEIGHTS:
         return None
-    from torchvision.models import get_model_weights  # preset names are torchvision's builders
-
-    weights = getattr(get_model_weights(name), TOP1_WEIGHTS)
-    meta = weights.meta
+    # IMAGENET1K_V1: torchvision's original weights (resnext101_64x4d has only these, trained
+    # with its 2022 recipe; ``recipe`` says which).
+    meta = torchvision_meta(name)
     return Top1(meta["_metrics"]["ImageNet-1K"]["acc@1"] / 100,
-                f"{type(weights).__name__}.{weights.name}", meta.get("recipe", ""))
+                f"{TORCHVISION_WEIGHTS[name]}_Weights.IMAGENET1K_V1", meta.get("recipe", ""))
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,9 @@ class Curve:
     accuracies: list[float] = field(default_factory=list)
     val_steps: list[int] = field(default_factory=list)
     val_accuracies: list[float] = field(default_factory=list)
+    # Early held-out estimates (`train.EARLY_IMAGES` images) while an epoch runs: live only.
+    estimate_steps: list[int] = field(default_factory=list)
+    estimate_accuracies: list[float] = field(default_factory=list)
     total_steps: int = 0
     steps_per_epoch: int = 0
     images_per_s: float | None = None
@@ -60,6 +63,9 @@ def curves_from_events(events: Iterable, specs: dict, steps_per_epoch: int) -> l
             c.steps.append(e.step)
             c.losses.append(e.loss)
             c.accuracies.append(e.accuracy)
+        elif e.kind == "estimate":
+            c.estimate_steps.append(e.step)
+            c.estimate_accuracies.append(e.val_accuracy)
         elif e.kind == "epoch":
             c.images_per_s = e.images_per_s
             if e.val_accuracy is not None:

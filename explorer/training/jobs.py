@@ -25,7 +25,7 @@ from explorer.slots import training_slot
 from explorer.nets.spec import NetSpec
 from explorer.training.config import TrainConfig
 from explorer.training.cost import run_cost
-from explorer.training.train import ProgressEvent, TrainResult, train
+from explorer.training.train import ProgressEvent, TrainResult, early_estimate_steps, train
 
 ORPHAN_GRACE_S = 60.0
 ETA_AFTER_FRACTION = 0.02
@@ -177,7 +177,8 @@ class TrainingJob:
                     self.training_started = self.training_started or time.time()
                     self.results[label] = train(
                         spec, train_set, self.config, val_dataset=val_set, device=self.device,
-                        on_progress=self._log(label), should_stop=self._should_stop)
+                        on_progress=self._log(label), should_stop=self._should_stop,
+                        estimate_every=early_estimate_steps(self.config))
         except Exception as exc:  # noqa: BLE001  (reported to the UI; the thread must not die silently)
             self.error = f"{type(exc).__name__}: {exc}"
         finally:

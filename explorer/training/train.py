@@ -34,9 +34,10 @@ from explorer.training.config import TAIL_STEPS, TrainConfig
 @dataclass(frozen=True)
 class ProgressEvent:
     """What ``on_progress`` receives: after logged steps (``kind="step"``), before a held-out
-    evaluation (``"evaluating"``) and after a full epoch (``"epoch"``)."""
+    evaluation (``"evaluating"``), an early held-out estimate (``"estimate"``) and after a full
+    epoch (``"epoch"``)."""
 
-    kind: str  # "step", "evaluating" or "epoch"
+    kind: str  # "step", "evaluating", "estimate" or "epoch"
     variant: str  # "residual" or "plain"
     step: int  # steps done (per variant), 1-based
     total_steps: int
@@ -46,7 +47,7 @@ class ProgressEvent:
     accuracy: float  # this batch's, or the epoch's running train accuracy
     lr: float
     images_per_s: float | None = None  # epoch events: this variant's own throughput
-    val_accuracy: float | None = None  # epoch events with a val_dataset
+    val_accuracy: float | None = None  # epoch events with a val_dataset; estimates
 
 
 @dataclass
@@ -126,7 +127,7 @@ def _to_device(x: torch.Tensor, device: torch.device, amp: bool = False) -> torc
 
 
 def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 256,
-             device: str | torch.device | None = None) -> float:
+             device: str | torch.device | None = None, limit: int | None = None) -> float:
     """Top-1 accuracy of ``model`` on ``dataset`` (in eval mode; the mode is restored after).
 
     Args:
@@ -134,17 +135,27 @@ def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 256,
         dataset: yields (image, label), or has ``get_batch(indices)``.
         batch_size: images per forward pass.
         device: where to run; defaults to the model's device.
+        limit: only the first ``limit`` images (an early estimate).
     """
     device = torch.device(device) if device else next(model.parameters()).device
+    size = len(dataset) if limit is None else min(limit, len(dataset))
     correct = 0
     with preserved(model), torch.no_grad(), _autocast(device):
         model.eval()
-        for start in range(0, len(dataset), batch_size):
-            idx = torch.arange(start, min(len(dataset), start + batch_size))
+        for start in range(0, size, batch_size):
+            idx = torch.arange(start, min(size, start + batch_size))
             images, labels = fetch(dataset, idx)
             logits = model(images.to(device))
             correct += int((logits.argmax(1).cpu() == labels).sum())
-    return correct / len(dataset)
+    return correct / size
+
+
+EARLY_IMAGES = 200  # held-out images of an early estimate, while an epoch is still running
+
+
+def early_estimate_steps(config: TrainConfig) -> int:
+    """Steps between early held-out estimates: four per epoch, at least 50 steps apart."""
+    return max(50, config.steps_per_epoch // 4)
 
 
 class _Variant:
@@ -220,6 +231,16 @@ class _Variant:
                                       last["loss"], last["accuracy"], last["lr"]))
         return evaluate(self.model, val_dataset)
 
+    def early_estimate(self, name: str, val_dataset, on_progress,
+                       where: tuple[int, int, int]) -> None:
+        """Held-out accuracy on the first ``EARLY_IMAGES`` images, reported, not recorded."""
+        step, total, epochs = where
+        last = self.history.steps[-1]
+        accuracy = evaluate(self.model, val_dataset, limit=EARLY_IMAGES)
+        on_progress(ProgressEvent("estimate", name, step, total, last["epoch"], epochs,
+                                  last["loss"], last["accuracy"], last["lr"],
+                                  val_accuracy=accuracy))
+
     def end_epoch(self, name: str, epoch: int, seen: int, val_dataset, on_progress,
                   where: tuple[int, int, int]) -> None:
         row = {"epoch": epoch, "loss": float(self.sums[0]) / seen,
@@ -252,7 +273,7 @@ def train(spec: NetSpec, dataset: Dataset, config: TrainConfig = TrainConfig(), 
           val_dataset: Dataset | None = None, device: str | torch.device | None = None,
           on_progress: Callable[[ProgressEvent], None] | None = None,
           should_stop: Callable[[], bool] | None = None,
-          log_every: int | None = None) -> TrainResult:
+          log_every: int | None = None, estimate_every: int | None = None) -> TrainResult:
     """Train ``spec`` (and with ``config.twin`` its plain counterpart) from ``build(spec, seed)``.
 
     Args:
@@ -267,6 +288,9 @@ def train(spec: NetSpec, dataset: Dataset, config: TrainConfig = TrainConfig(), 
         should_stop: polled before every step; returning True ends the run with what it has.
         log_every: steps between logged losses (each costs a GPU sync); default 1 on CPU, 20 on
             CUDA.
+        estimate_every: steps between early held-out estimates on ``EARLY_IMAGES`` images
+            (``"estimate"`` events), within an epoch; ``None``: none (a live page asks for them
+            so that its first minutes are not an empty panel).
 
     Returns:
         A ``TrainResult``; with ``stopped`` True when ``should_stop`` cut the run short.
@@ -297,6 +321,11 @@ def train(spec: NetSpec, dataset: Dataset, config: TrainConfig = TrainConfig(), 
                 v.step(images, labels, device, amp, step, epoch)
                 if step % log_every == 0 or b == per_epoch - 1:
                     v.flush(name, on_progress, total, config.epochs)
+            if (estimate_every and val_dataset is not None and on_progress is not None
+                    and step % estimate_every == 0 and b < per_epoch - 1):
+                for name, v in variants.items():
+                    v.flush(name, on_progress, total, config.epochs)
+                    v.early_estimate(name, val_dataset, on_progress, (step, total, config.epochs))
         for name, v in variants.items():
             v.flush(name, on_progress, total, config.epochs)
             if seen and not stopped:

@@ -177,3 +177,31 @@ def test_shipped_checkpoint_reaches_its_recorded_accuracy(folder):
     assert accuracy == pytest.approx(metrics["check_accuracy"], abs=0.02)
     assert accuracy > 3 / len(CLASSES)  # far above chance
     assert (folder / "model.safetensors").stat().st_size < 8 * 2**20
+
+
+def test_early_held_out_estimates_are_reported_and_change_nothing():
+    """Issue 19: a running training shows held-out accuracy before its first epoch ends; the
+    estimates (first EARLY_IMAGES held-out images) must not change what the run learns."""
+    from explorer.training.curves import curves_from_events
+    from explorer.training.jobs import RunEvent
+    from explorer.training.train import EARLY_IMAGES, evaluate
+
+    spec = NetSpec(layers=(1, 1), base_width=4, stem="cifar", num_classes=8, image_size=16)
+    config = TrainConfig(epochs=1, batch_size=8, train_size=96, twin=True)
+    data, val = ShapesDataset(96, 16, 0), ShapesDataset(300, 16, 0, "val")
+    events = []
+    with_estimates = train(spec, data, config, val_dataset=val, on_progress=events.append,
+                           estimate_every=4)
+    plain_run = train(spec, data, config, val_dataset=val, on_progress=lambda e: None)
+    estimates = [e for e in events if e.kind == "estimate"]
+    assert [e.step for e in estimates if e.variant == "residual"] == [4, 8]  # not at step 12
+    for name in ("residual", "plain"):
+        torch.testing.assert_close(with_estimates.models[name].state_dict(),
+                                   plain_run.models[name].state_dict(), rtol=0, atol=0)
+    assert EARLY_IMAGES < len(val)
+    curves = curves_from_events([RunEvent("tiny", e) for e in events], {"tiny": spec}, 12)
+    residual = next(c for c in curves if c.variant == "residual")
+    assert residual.estimate_steps == [4, 8] and all(0 <= a <= 1 for a in residual.estimate_accuracies)
+    model = with_estimates.models["residual"]
+    assert evaluate(model, val, limit=EARLY_IMAGES) == evaluate(
+        model, torch.utils.data.Subset(val, range(EARLY_IMAGES)))

@@ -19,6 +19,8 @@ VISIBLE_BOXES = 14  # boxes in view at once; longer diagrams get an overview sli
 LABEL_EVERY = 8
 STAGE_COLORS = STAGE_FILLS
 SKIP_COLOR, PROJECTION_COLOR, OFF_COLOR = RESIDUAL, ACCENT, MUTED
+SHORTCUT_WORDS = {"identity": "identity", "projection": "1×1 projection", "pad": "zero-padded "
+                  "identity", "pool": "2×2 average pool, then 1×1 projection (ResNet-D)"}
 
 
 @dataclass(frozen=True)
@@ -26,19 +28,45 @@ class Node:
     label: str
     hover: str
     stage: int  # -1 for stem/head
-    shortcut: str | None = None  # None (no block), "identity", "projection", "pad"
+    shortcut: str | None = None  # None (no block), "identity", "projection", "pad", "pool"
     repeats: int = 1
+    stride: int = 1  # the block's stride: 2 where it halves the resolution
 
 
 def _branch_label(spec: NetSpec, width: int) -> str:
+    """The branch's convs, short enough for a box; pre-activation and SE add a line each."""
     if spec.block == "bottleneck":
-        return f"1×1, {width}<br>3×3, {width}<br>1×1, {width * 4}"
-    return f"3×3, {width}<br>3×3, {width}"
+        inner = int(width * spec.width_per_group / 64) * spec.groups
+        grouped = f", g{spec.groups}" if spec.groups > 1 else ""
+        lines = [f"1×1, {inner}", f"3×3, {inner}{grouped}", f"1×1, {width * spec.expansion}"]
+    else:
+        lines = [f"3×3, {width}", f"3×3, {width}"]
+    if spec.order == "pre":
+        lines.insert(0, "BN·ReLU first")
+    if spec.attention == "se":
+        lines.append("+ SE gate")
+    return "<br>".join(lines)
 
 
-def _shortcut_kind(spec: NetSpec, first: bool, changes_shape: bool) -> str:
+def _branch_hover(spec: NetSpec, stride: int) -> str:
+    parts = []
+    if stride != 1:
+        where = ("the first 1×1 conv" if spec.block == "bottleneck" and spec.stride_on == "1x1"
+                 else "the 3×3 conv" if spec.block == "bottleneck" else "the first 3×3 conv")
+        parts.append(f"downsamples: stride {stride} on {where}")
+    if spec.order == "pre":
+        parts.append("pre-activation: BN → ReLU before each conv, nothing after ⊕")
+    if spec.attention == "se":
+        parts.append("SE: global average pool → 1×1 → ReLU → 1×1 → sigmoid scales the "
+                     "branch's channels before ⊕")
+    return "; ".join(parts)
+
+
+def _shortcut_kind(spec: NetSpec, first: bool, changes_shape: bool, stride: int = 1) -> str:
     if spec.shortcut == "C" or (first and changes_shape):
-        return "pad" if spec.shortcut == "A" else "projection"
+        if spec.shortcut == "A":
+            return "pad"
+        return "pool" if spec.shortcut == "D" and stride != 1 else "projection"
     return "identity"
 
 
@@ -50,6 +78,10 @@ def diagram_nodes(spec: NetSpec, expand: bool = False) -> list[Node]:
     if spec.stem == "imagenet":
         stem_label = "7×7 conv<br>max-pool"
         stem_hover = "7×7 conv, stride 2; 3×3 max-pool, stride 2"
+    elif spec.stem == "deep":
+        stem_label = "3 × 3×3 conv<br>max-pool"
+        stem_hover = ("deep stem (ResNet-C): three 3×3 convs, the first with stride 2; 3×3 "
+                      "max-pool, stride 2")
     else:
         stem_label, stem_hover = "3×3 conv", "3×3 conv, stride 1"
     nodes = [Node(f"stem<br>{stem_label}", f"stem ({stem_hover}) → {_shape(stem.output_shape)}",
@@ -61,10 +93,13 @@ def diagram_nodes(spec: NetSpec, expand: bool = False) -> list[Node]:
         changes_shape = spec.stage_strides[i] != 1 or channels != out_channels
         shown = blocks if expand or blocks <= 2 else 1
         for j in range(shown):
-            kind = _shortcut_kind(spec, j == 0, changes_shape)
+            stride = spec.stage_strides[i] if j == 0 else 1
+            kind = _shortcut_kind(spec, j == 0, changes_shape, stride)
+            extra = _branch_hover(spec, stride)
             nodes.append(Node(_branch_label(spec, width),
-                              f"layer{i + 1}.{j} → {_shape(row.output_shape)}; shortcut: {kind}",
-                              i, kind))
+                              f"layer{i + 1}.{j} → {_shape(row.output_shape)}; shortcut: "
+                              f"{SHORTCUT_WORDS[kind]}" + (f"; {extra}" if extra else ""),
+                              i, kind, stride=stride))
         if shown < blocks:
             kind = _shortcut_kind(spec, False, False)
             rest = blocks - shown
@@ -74,8 +109,9 @@ def diagram_nodes(spec: NetSpec, expand: bool = False) -> list[Node]:
         if blocks:
             channels = out_channels
     head = table.row("head")
-    nodes.append(Node(f"avg-pool<br>fc → {spec.num_classes}", f"head → {_shape(head.output_shape)}",
-                      -1))
+    final = "BN·ReLU<br>" if spec.order == "pre" else ""  # a pre-activation net's last norm
+    nodes.append(Node(f"{final}avg-pool<br>fc → {spec.num_classes}",
+                      f"head → {_shape(head.output_shape)}", -1))
     return nodes
 
 
@@ -108,6 +144,9 @@ def network_diagram(spec: NetSpec, expand: bool = False) -> go.Figure:
                          line=dict(color=INK), fillcolor="white", layer="above")
         canvas.add_annotation(x=x + BOX_W / 2, y=0, text=node.label, showarrow=False,
                               font=dict(size=10))
+        if node.stride != 1:  # the block that halves the resolution
+            canvas.add_annotation(x=x + BOX_W / 2, y=-0.65, text=f"↓ stride {node.stride}",
+                                  showarrow=False, font=dict(size=9, color=INK))
         if node.shortcut:
             _draw_skip(canvas, spec, x, node)
     for x0, x1 in zip(xs, xs[1:]):
@@ -175,7 +214,8 @@ def _draw_skip(fig: _Canvas, spec: NetSpec, x: float, node: Node) -> None:
         color, dash, width = PROJECTION_COLOR, "solid", 2.5
     fig.add_shape(type="path", path=f"M {start},0 Q {(start + end) / 2},2.0 {end},0",
                   line=dict(color=color, dash=dash, width=width))
-    label = {"projection": "1×1 proj", "pad": "zero-pad"}.get(node.shortcut or "")
+    label = {"projection": "1×1 proj", "pad": "zero-pad",
+             "pool": "avg-pool, 1×1"}.get(node.shortcut or "")
     if spec.skip and label:
         fig.add_annotation(x=(start + end) / 2, y=1.15, text=label, showarrow=False,
                            font=dict(size=9, color=PROJECTION_COLOR))
@@ -184,7 +224,7 @@ def _draw_skip(fig: _Canvas, spec: NetSpec, x: float, node: Node) -> None:
 
 
 def _legend(fig: go.Figure, spec: NetSpec) -> None:
-    entries = ([("identity skip", SKIP_COLOR, "solid"), ("projection / padded skip",
+    entries = ([("identity skip", SKIP_COLOR, "solid"), ("projection / padded / pooled skip",
                                                           PROJECTION_COLOR, "solid")]
                if spec.skip else [("skip removed (plain net)", OFF_COLOR, "dash")])
     for name, color, dash in entries:

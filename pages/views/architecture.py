@@ -117,8 +117,11 @@ right.plotly_chart(flow, width="stretch")
 st.subheader("Diagram")
 st.caption("Boxes are residual blocks (their convolutions); arcs are the skip connections that "
            "add each block's input to its output at ⊕. Orange arcs change shape (a 1×1 "
-           "projection or zero-padding); dashed grey arcs are skips switched off. Hover a box "
-           "for its output shape; drag to pan.")
+           "projection, zero-padding, or ResNet-D's average pool and projection); dashed grey "
+           "arcs are skips switched off. “↓ stride 2” marks the block that halves the "
+           "resolution; “BN·ReLU first” is a pre-activation block, “+ SE gate” a "
+           "squeeze-and-excitation one. Hover a box for its output shape and details; drag to "
+           "pan.")
 expand = persist.widget(st.toggle, "Show every block", "arch_expand", False,
                         help="Long stages are collapsed to their first block and the repeats.")
 st.plotly_chart(cached_diagram(spec, expand=expand), width="stretch")

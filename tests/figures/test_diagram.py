@@ -39,3 +39,37 @@ def test_hover_text_carries_stage_output_shapes():
     nodes = diagram_nodes(PRESETS["resnet50"])
     assert "layer4.0 → 2048×7×7" in nodes[-3].hover
     assert nodes[-1].hover == "head → 1000"
+
+
+def _labels(spec, expand=True):
+    from explorer.figures.diagram import network_diagram
+
+    fig = network_diagram(spec, expand=expand)
+    return [a.text for a in fig.layout.annotations]
+
+
+def test_the_block_that_downsamples_is_marked_and_said_where():
+    from explorer import PRESETS
+    from explorer.figures.diagram import diagram_nodes
+
+    nodes = diagram_nodes(PRESETS["resnet20"], expand=True)
+    strided = [n for n in nodes if n.stride != 1]
+    assert [n.hover.split(" ")[0] for n in strided] == ["layer2.0", "layer3.0"]
+    assert "stride 2 on the first 3×3 conv" in strided[0].hover
+    assert _labels(PRESETS["resnet20"]).count("↓ stride 2") == 2
+    r50 = diagram_nodes(PRESETS["resnet50"])
+    assert "stride 2 on the 3×3 conv" in next(n for n in r50 if n.stride != 1).hover
+
+
+def test_the_family_is_drawn_se_pre_activation_resnet_d_deep_stem_groups():
+    from explorer import PRESETS
+
+    se = _labels(PRESETS["seresnet18"])
+    assert any("+ SE gate" in t for t in se)
+    pre = _labels(PRESETS["resnetv2_50"])
+    assert any(t.startswith("BN·ReLU first") for t in pre)
+    assert any(t.startswith("BN·ReLU<br>avg-pool") for t in pre)  # the final norm before the pool
+    d = _labels(PRESETS["resnet50d"])
+    assert "avg-pool, 1×1" in d and any(t.startswith("stem<br>3 × 3×3 conv") for t in d)
+    assert any("3×3, 128, g32" in t for t in _labels(PRESETS["resnext50_32x4d"]))
+    assert not any("+ SE gate" in t for t in _labels(PRESETS["resnet18"]))

@@ -152,8 +152,9 @@ def network_diagram(spec: NetSpec, expand: bool = False) -> go.Figure:
     for x0, x1 in zip(xs, xs[1:]):
         canvas.add_annotation(x=x1, y=0, ax=x0 + BOX_W, ay=0, xref="x", yref="y", axref="x",
                               ayref="y", showarrow=True, arrowhead=2, arrowwidth=1.2, text="")
-    fig = go.Figure(data=_stage_bands(spec, nodes, xs),
-                    layout=dict(shapes=canvas.shapes, annotations=canvas.annotations))
+    bands = _stage_bands(spec, nodes, xs, canvas)
+    fig = go.Figure(data=bands, layout=dict(shapes=canvas.shapes,
+                                             annotations=canvas.annotations))
     fig.add_scatter(x=[x + BOX_W / 2 for x in xs], y=[0] * len(xs), mode="markers",
                     marker=dict(size=30, opacity=0), hovertext=[n.hover for n in nodes],
                     hoverinfo="text", showlegend=False)
@@ -175,8 +176,10 @@ def network_diagram(spec: NetSpec, expand: bool = False) -> go.Figure:
     return fig
 
 
-def _stage_bands(spec: NetSpec, nodes: list[Node], xs: list[float]) -> list[go.Scatter]:
-    """Each stage as a filled band with its name: traces, so the overview slider shows them too.
+def _stage_bands(spec: NetSpec, nodes: list[Node], xs: list[float],
+                 canvas: _Canvas) -> list[go.Scatter]:
+    """Each stage as a filled band (a trace, so the overview slider shows it too) with its name
+    (an annotation: in the overview, names of short stages would run into each other).
 
     A long stage repeats its label every ``LABEL_EVERY`` boxes, so one is always in view.
     """
@@ -197,9 +200,9 @@ def _stage_bands(spec: NetSpec, nodes: list[Node], xs: list[float]) -> list[go.S
             spots = [spots[0] + BOX_W] + spots[1:]
         else:
             spots, labels = [(x0 + x1 - BOX_W) / 2], [label]
-        traces.append(go.Scatter(
-            x=[x + BOX_W / 2 for x in spots], y=[1.6] * len(spots), mode="text",
-            text=labels, textfont=dict(size=11), hoverinfo="skip", showlegend=False))
+        for spot, text in zip(spots, labels):
+            canvas.add_annotation(x=spot + BOX_W / 2, y=1.6, text=text, showarrow=False,
+                                  font=dict(size=11))
     return traces
 
 

@@ -73,3 +73,12 @@ def test_the_family_is_drawn_se_pre_activation_resnet_d_deep_stem_groups():
     assert "avg-pool, 1×1" in d and any(t.startswith("stem<br>3 × 3×3 conv") for t in d)
     assert any("3×3, 128, g32" in t for t in _labels(PRESETS["resnext50_32x4d"]))
     assert not any("+ SE gate" in t for t in _labels(PRESETS["resnet18"]))
+
+
+def test_the_overview_slider_carries_no_text_that_could_overlap():
+    from explorer import PRESETS
+    from explorer.figures.diagram import network_diagram
+
+    fig = network_diagram(PRESETS["resnet152"], expand=True)
+    assert not [t for t in fig.data if t.mode and "text" in t.mode]  # traces show in the slider
+    assert sum("<b>layer3</b>" in a.text for a in fig.layout.annotations) >= 2  # main view

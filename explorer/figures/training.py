@@ -8,6 +8,7 @@ from plotly.subplots import make_subplots
 
 from explorer.figures.style import DEPTH_DASHES, VARIANT_COLORS, VARIANT_MARKERS
 from explorer.training.curves import Curve
+from explorer.training.train import EARLY_IMAGES
 
 SMOOTHING = 0.9  # exponential moving average of the step loss, as TensorBoard draws it
 
@@ -40,7 +41,7 @@ def _mode(n: int) -> str:
 
 def training_figure(curves: list[Curve]) -> go.Figure:
     """Two panels against the step: smoothed training loss, and held-out accuracy where each
-    epoch (or a stopped run) ended."""
+    epoch (or a stopped run) ended, with early estimates (open circles) while an epoch runs."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=(
         "Training loss (smoothed)", "Held-out accuracy"))
     runs = list(dict.fromkeys(c.run for c in curves))
@@ -55,6 +56,12 @@ def training_figure(curves: list[Curve]) -> go.Figure:
                         legendgroup=name, showlegend=False, line=line,
                         marker=VARIANT_MARKERS[c.variant], row=1, col=2,
                         hovertemplate="step %{x}: %{y:.1%}<extra>" + name + "</extra>")
+        if c.estimate_steps:  # while an epoch runs: a few held-out images, open markers
+            fig.add_scatter(x=c.estimate_steps, y=c.estimate_accuracies, mode="markers",
+                            name=f"{name} (early estimate)", legendgroup=name, showlegend=False,
+                            marker=dict(color=line["color"], symbol="circle-open", size=8),
+                            row=1, col=2, hovertemplate="step %{x}: %{y:.1%} on "
+                            f"{EARLY_IMAGES} held-out images<extra>{name}</extra>")
     fig.update_xaxes(title_text="step", row=1, col=1)
     # One step axis for both panels: a single epoch's points sit where it ended, not alone
     # in the middle of an axis of their own.

@@ -21,3 +21,14 @@ def test_each_branch_of_the_subtitles():
     assert "by construction" not in subtitle(response_std_figure(flow, "prenorm"))
     no_norm = gradient_flow(TINY.replace(norm="none"), seed=0, batch_size=4)
     assert "by construction" not in subtitle(response_std_figure(no_norm, "response"))
+
+
+def test_the_live_training_chart_draws_early_estimates_as_open_circles():
+    from explorer.figures.training import training_figure
+    from explorer.training.curves import Curve
+
+    curve = Curve("resnet20", "residual", 20, 8, steps=[1, 2, 3], losses=[2.1, 2.0, 1.9],
+                  estimate_steps=[100, 200], estimate_accuracies=[0.2, 0.4])
+    fig = training_figure([curve])
+    (early,) = [t for t in fig.data if t.name.endswith("(early estimate)")]
+    assert list(early.x) == [100, 200] and early.marker.symbol == "circle-open"

@@ -15,17 +15,19 @@ from explorer.units import format_count
 def stage_bars(table: StageTable) -> go.Figure:
     """Parameters and mult-adds per stage, side by side (log scale: the head is tiny).
 
-    Bars are labelled in SI units (``165.65 G``); the hover adds the exact count.
+    Ticks in SI units (``1G``); the hover gives each bar in SI units (``165.65 G``) and its
+    exact count. No labels on the bars: the page draws this chart in half its width.
     """
     names = [r.name for r in table.rows]
     per = "one image" if table.batch_size == 1 else f"batch of {table.batch_size:,}"
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Parameters", f"Mult-adds ({per})"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Parameters", f"Mult-adds ({per})"),
+                        horizontal_spacing=0.16)
     for col, (values, color, what) in enumerate((
             ([r.params for r in table.rows], RESIDUAL, "parameters"),
             ([r.mult_adds for r in table.rows], ACCENT, "mult-adds")), start=1):
         fig.add_bar(x=names, y=values, marker_color=color, name=what,
-                    text=[format_count(v) for v in values], textposition="outside",
-                    cliponaxis=False, customdata=[f"{v:,}" for v in values],
+                    text=[format_count(v) for v in values], textposition="none",
+                    customdata=[f"{v:,}" for v in values],
                     hovertemplate="%{x}: %{text} " + what + "<br>exactly %{customdata}"
                     "<extra></extra>", row=1, col=col)
         low, high = _log_range(values)
@@ -34,10 +36,9 @@ def stage_bars(table: StageTable) -> go.Figure:
         decades = [10**e for e in range(math.ceil(low), math.floor(high) + 1)]
         ticks = (dict(tickmode="array", tickvals=decades, ticktext=[si_tick(v) for v in decades])
                  if len(decades) >= 2 else dict(exponentformat="SI"))  # within one decade
-        fig.update_yaxes(type="log", range=[low, high], title_text=f"{what} (log scale)",
-                         row=1, col=col, **ticks)
-    fig.update_layout(showlegend=False, height=340, margin=dict(t=40, b=20, l=20, r=20),
-                      uniformtext=dict(minsize=9, mode="hide"))
+        fig.update_yaxes(type="log", range=[low, high], title_text="log scale",
+                         title_standoff=4, row=1, col=col, **ticks)
+    fig.update_layout(showlegend=False, height=340, margin=dict(t=40, b=20, l=20, r=20))
     return fig
 
 
@@ -50,9 +51,9 @@ def si_tick(value: float) -> str:
 
 
 def _log_range(values: list[int]) -> tuple[float, float]:
-    """A log axis from a little below the smallest bar to room above the tallest for its label."""
+    """A log axis from a little below the smallest bar to a little above the tallest."""
     shown = [v for v in values if v > 0] or [1]
-    return math.log10(min(shown)) - 0.3, math.log10(max(shown)) + 0.35
+    return math.log10(min(shown)) - 0.3, math.log10(max(shown)) + 0.2
 
 
 def shape_flow(table: StageTable) -> go.Figure:

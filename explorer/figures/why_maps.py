@@ -83,7 +83,7 @@ def erf_figure(panels: list[tuple[str, ErfResult]], columns: int = 2) -> go.Figu
                     "95% of the gradient")
         fig.update_yaxes(autorange=False, range=[shape[0] - 0.5, -0.5], row=row, col=col)
         fig.update_xaxes(range=[-0.5, shape[1] - 0.5], row=row, col=col)
-    frame = dict(showticklabels=False, showgrid=False, zeroline=False, showline=True,
+    frame = dict(showticklabels=False, ticks="", showgrid=False, zeroline=False, showline=True,
                  mirror=True, linecolor=FRAME_COLOR, linewidth=1, layer="below traces")
     fig.update_xaxes(**frame)
     fig.update_yaxes(**frame)

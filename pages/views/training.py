@@ -5,6 +5,7 @@ import streamlit as st
 from explorer.budget import check_fits
 from explorer.figures.training import figure6, training_figure
 from explorer.training.config import TrainConfig
+from explorer.training.train import EARLY_IMAGES
 from explorer.training.cost import estimate_seconds
 from explorer.training.curves import curves_from_events, curves_from_results
 from explorer.training.jobs import TrainingJob
@@ -89,6 +90,9 @@ def live_view() -> None:
         curves = curves_from_results(current.results)
     if curves:
         st.plotly_chart(training_figure(curves), width="stretch", key="train_live_chart")
+        st.caption(f"Right: held-out accuracy. Open circles are early estimates on the first "
+                   f"{EARLY_IMAGES} held-out images while an epoch runs; filled markers, the "
+                   f"whole held-out set after each epoch.")
     if not current.running and current.results:
         training_results.show(current, curves)
         if st.session_state.get("_was_running"):

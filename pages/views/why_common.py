@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from explorer.analysis.showcase import load_summary, showcases
 from explorer.data.heldout import heldout_for
 from explorer.io.twins import Twins, random_twins, shipped_twins
 from explorer.io.weights import shipped_checkpoints, twin_of
@@ -63,6 +64,24 @@ def sidebar_pair(options: dict[str, tuple[str, str | None]], choice: state.Choic
                                                                    trained.residual_spec):
             return label
     return None
+
+
+def suggest_pairs(choice: state.Choice) -> None:
+    """When the sidebar's network has no trained pair: which shipped pair shows each effect
+    best, from the numbers recorded on it, each offered in one click."""
+    options = _options(choice)
+    summary = load_summary()
+    if sidebar_pair(options, choice) or not summary["pairs"]:  # nothing recorded: no claims
+        return
+    cases = showcases(summary)
+    lines = [f"No trained pair of the sidebar's network ({choice.name}) is shipped. From the "
+             f"numbers recorded on each shipped pair:"] + [f"- {c.sentence}" for c in cases]
+    st.info("\n".join(lines))
+    labels = {name: label for label, (kind, name) in options.items() if kind == "shipped"}
+    best = list(dict.fromkeys(c.pair for c in cases if c.pair in labels))
+    for col, name in zip(st.columns(max(len(best), 1)), best):
+        col.button(f"Show the {name} pair", key=f"why_use_{name}", on_click=persist.show,
+                   args=("why_weights", labels[name]))
 
 
 def pick_pair(choice: state.Choice) -> Twins:

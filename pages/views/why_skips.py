@@ -19,6 +19,7 @@ st.markdown(
 
 pair = None
 with guard.user_errors("Loading the weights"):
+    why_common.suggest_pairs(choice)
     pair = why_common.pick_pair(choice)
     st.caption(f"Using {pair.description}; {pair.residual_spec.depth} layers, {pair.residual_spec.image_size} px, "
                f"{pair.residual_spec.num_classes} classes, on {choice.device.type}."

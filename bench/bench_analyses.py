@@ -1,8 +1,11 @@
 """Lesion study, loss landscape and ERF against the bare passes they are made of, in one run.
 
-    OMP_NUM_THREADS=2 python bench/bench_analyses.py                    # the issue's sizes, CPU
-    python bench/bench_analyses.py --device cuda
-    python bench/bench_analyses.py --net resnet20 --images 200 --draws 1 --grid 11 --batch 32
+From the repository root:
+
+    OMP_NUM_THREADS=2 python -m bench.bench_analyses                    # the issue's sizes, CPU
+    python -m bench.bench_analyses --device cuda
+    python -m bench.bench_analyses --net resnet20 --images 200 --draws 1 --grid 11 --batch 32
+    python -m bench.bench_analyses --quick       # resnet20, tiny sizes: a check, not a figure
 
 Targets (ratios, from one run):
 - lesion study ≤ 1.1 × (number of evaluations × one evaluation pass over the same images);
@@ -21,21 +24,17 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from explorer import build, preset  # noqa: E402
-from explorer.analysis.heldout import heldout_shapes  # noqa: E402
-from explorer.analysis.landscape import loss_landscape  # noqa: E402
-from explorer.analysis.lesion import EVAL_BATCH, lesion_study  # noqa: E402
-from explorer.analysis.receptive_field import effective_receptive_field, forward_until  # noqa: E402
-from explorer.io.weights import load_shipped, shipped_checkpoints  # noqa: E402
+from explorer import build, preset
+from explorer.analysis.landscape import loss_landscape
+from explorer.analysis.lesion import lesion_study
+from explorer.analysis.receptive_field import effective_receptive_field, forward_until
+from explorer.data.heldout import EVAL_BATCH, heldout_shapes
+from explorer.io.weights import load_shipped, shipped_checkpoints
 
 
 def sync(device: str) -> None:
@@ -126,7 +125,13 @@ def main() -> None:
     parser.add_argument("--layer", default="layer2")
     parser.add_argument("--repeats", type=int, default=3, help="timed single passes (median)")
     parser.add_argument("--only", choices=("lesion", "landscape", "erf"))
+    parser.add_argument("--quick", action="store_true",
+                        help="a check that the benchmark runs, in seconds: resnet20, 32 images, "
+                             "1 draw, a 3 × 3 grid, 4 ERF images")
     args = parser.parse_args()
+    if args.quick:
+        args.net, args.images, args.draws, args.grid = "resnet20", 32, 1, 3
+        args.batch, args.erf_images, args.repeats = 16, 4, 1
 
     model = model_for(args.net, args.device)
     data = heldout_shapes(max(args.images, args.batch, args.erf_images))

@@ -1,7 +1,10 @@
 """grad_cam vs a grad-enabled forward and vs pytorch-grad-cam's GradCAM, same model/input/layer.
 
-    OMP_NUM_THREADS=2 python bench/bench_gradcam.py                 # resnet50, 224 px, CPU
-    python bench/bench_gradcam.py --device cuda --repeats 20
+From the repository root:
+
+    OMP_NUM_THREADS=2 python -m bench.bench_gradcam                 # resnet50, 224 px, CPU
+    python -m bench.bench_gradcam --device cuda --repeats 20
+    python -m bench.bench_gradcam --quick      # resnet20, 32 px, 2 rounds: a check, not a figure
 
 The goal is grad_cam ≤ 1.2× one grad-enabled forward of the same model. pytorch-grad-cam
 (``pip install -r bench/requirements.txt``) runs a full ``loss.backward()`` into every parameter,
@@ -14,17 +17,12 @@ from __future__ import annotations
 import argparse
 import copy
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from explorer import build, preset  # noqa: E402
-from explorer.analysis.gradcam import grad_cam  # noqa: E402
+from explorer import build, grad_cam, preset
 
 
 def sync(device: str) -> None:
@@ -67,7 +65,11 @@ def main() -> None:
     parser.add_argument("--layer", default="layer4")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=15, help="timed rounds; medians reported")
+    parser.add_argument("--quick", action="store_true",
+                        help="a check that the benchmark runs: resnet20 at 32 px, layer3, 2 rounds")
     args = parser.parse_args()
+    if args.quick:
+        args.preset, args.image_size, args.layer, args.repeats = "resnet20", 32, "layer3", 2
 
     spec = preset(args.preset).replace(image_size=args.image_size)
     model = build(spec, seed=0, device=args.device).eval()

@@ -1,7 +1,10 @@
 """gradient_flow vs two bare forward+backward passes of the same two models, in one run.
 
-    OMP_NUM_THREADS=2 python bench/bench_gradflow.py          # resnet50, 224 px, batch 8, CPU
-    python bench/bench_gradflow.py --device cuda --repeats 5
+From the repository root:
+
+    OMP_NUM_THREADS=2 python -m bench.bench_gradflow          # resnet50, 224 px, batch 8, CPU
+    python -m bench.bench_gradflow --device cuda --repeats 5
+    python -m bench.bench_gradflow --quick     # resnet20, 32 px, batch 2: a check, not a figure
 
 The goal is gradient_flow ≤ 1.1× the bare passes. gradient_flow also builds the residual model
 (the plain twin shares its tensors), so the ratio is printed against the bare passes and against
@@ -14,17 +17,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from explorer import build, preset  # noqa: E402
-from explorer.analysis.gradflow import gradient_flow, random_batch  # noqa: E402
+from explorer import build, gradient_flow, preset
+from explorer.analysis.gradflow import random_batch
 
 
 def sync(device: str) -> None:
@@ -48,7 +47,11 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=1, help="timed rounds; medians reported")
+    parser.add_argument("--quick", action="store_true",
+                        help="a check that the benchmark runs: resnet20 at 32 px, batch 2")
     args = parser.parse_args()
+    if args.quick:
+        args.preset, args.image_size, args.batch, args.repeats = "resnet20", 32, 2, 1
     spec = preset(args.preset).replace(image_size=args.image_size)
     x, y = random_batch(spec, args.batch, seed=0)
     x, y = x.to(args.device), y.to(args.device)
@@ -83,6 +86,7 @@ def main() -> None:
               f"gradient_flow {f:.3f} s (all rounds: {[round(t[i], 3) for t in flow_s]})")
         print(f"[{clock}] ratio gradient_flow / bare passes           {f / b:.3f}")
         print(f"[{clock}] ratio gradient_flow / (build + bare passes) {f / (build_s[i] + b):.3f}")
+
 
 if __name__ == "__main__":
     main()

@@ -1,7 +1,8 @@
 """Benchmark: ``stage_table`` (meta-device trace, cached per spec) vs ``torchinfo.summary``.
 
-Run with ``OMP_NUM_THREADS=1 python bench/bench_stage_table.py`` from the repository root.
+Run with ``OMP_NUM_THREADS=1 python -m bench.bench_stage_table`` from the repository root.
 It prints timings of one run and their ratios; compare ratios, not absolute seconds.
+``--quick`` runs ResNet-18 at 32 and 64 px, twice each: a check that it runs, not a figure.
 
 torchinfo runs on a real CPU ResNet-152 built by ``explorer.build`` (``verbose=0``, eval mode)
 and on a throwaway meta-device copy. A real CPU summary at 1024 px and batch 64 would need a
@@ -13,18 +14,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 from typing import Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import torch
+import torchinfo
 
-import torch  # noqa: E402
-import torchinfo  # noqa: E402
-
-from explorer import build, estimate, preset, stage_table  # noqa: E402
-from explorer.nets.measure import _trace, meta_model  # noqa: E402
+from explorer import build, estimate, preset, stage_table
+from explorer.nets.measure import _trace, meta_model
 
 
 def best_of(fn: Callable[[], object], repeats: int, setup: Callable[[], object] = lambda: None
@@ -66,23 +63,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cpu-batch-1024", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true",
+                        help="a check that the benchmark runs: ResNet-18 at 32 and 64 px, twice")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, torchinfo {getattr(torchinfo, '__version__', '?')}, "
           f"threads {torch.get_num_threads()}")
 
-    base = preset("resnet152")
+    name, cases = "resnet152", ((224, 1, 1), (1024, 64, args.cpu_batch_1024))
+    if args.quick:
+        name, cases, args.repeats = "resnet18", ((32, 1, 1), (64, 4, 1)), 2
+    base = preset(name)
     cpu_model = build(base).eval()
-    for image, batch, cpu_batch in ((224, 1, 1), (1024, 64, args.cpu_batch_1024)):
+    for image, batch, cpu_batch in cases:
         spec = base.replace(image_size=image)
         est = estimate(spec, batch)
-        print(f"\nResNet-152 at {image} px, batch {batch} "
+        print(f"\n{name} at {image} px, batch {batch} "
               f"(estimated training activations {est.activation_bytes / 2**30:.1f} GiB)")
         cold = best_of(lambda: stage_table(spec, batch), args.repeats, _trace.cache_clear)
         stage_table(spec, batch)
         warm = best_of(lambda: stage_table(spec, batch), max(args.repeats, 50))
         build_only = best_of(lambda: meta_model(spec), args.repeats)
         meta = torchinfo_meta(spec, batch)
-        cpu = torchinfo_cpu(cpu_model, spec, cpu_batch, 1 if image > 224 else args.repeats)
+        cpu = torchinfo_cpu(cpu_model, spec, cpu_batch, 1 if image > cases[0][0] else args.repeats)
         print(f"  {'':<44s} {'time':>13s}   {'/ cold':>11s}")
         row("stage_table, cold (cache cleared)", cold, cold)
         row("stage_table, warm (lru_cache hit)", warm, cold)

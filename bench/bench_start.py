@@ -1,6 +1,7 @@
 """Benchmark: how fast the app and the command line answer from a cold start.
 
-Run from the repository root: ``python bench/bench_start.py [--repeats 5]``.
+Run from the repository root: ``python -m bench.bench_start [--repeats 5]`` (``--quick``: once
+each, a check that it runs rather than a figure).
 
 1. Seconds from ``streamlit run app.py`` (a fresh server process, file watcher off, headless) to
    the Architecture page's stage table visible in Debian's chromium (the row ``layer3`` of the
@@ -23,13 +24,9 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests")]
-
-from browser_util import CHROMIUM, CHROMIUM_FLAGS, free_port  # noqa: E402
+from bench.harness import CHROMIUM, CHROMIUM_FLAGS, ROOT, Server, answers_health
 
 STAGE_TABLE_ROW = "layer3"
 # The stage table is an st.dataframe: its cells are drawn on a canvas, and the grid keeps an
@@ -65,35 +62,20 @@ def cpu_of_trees(roots: set[int], exclude: set[int] = frozenset()) -> float:
     return total
 
 
-def wait_healthy(url: str, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                return
-        except OSError:
-            pass
-        time.sleep(0.02)
-    raise RuntimeError("the server did not answer its health check in time")
-
-
 def app_cold_start(browser, timeout_s: float = 120) -> tuple[float, float, float, float]:
     """Seconds from ``streamlit run`` to the health check and to the stage table, and the CPU
     seconds the server and the browser used until then (a figure that load changes less)."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     context = browser.new_context(viewport={"width": 1400, "height": 1600})
     page = context.new_page()
     me = {os.getpid()}
     browser_cpu = cpu_of_trees(me)
     start = time.monotonic()
-    server = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = Server(log=Path(os.devnull))
     try:
-        wait_healthy(url, start + timeout_s)
+        if not answers_health(server.url, timeout_s, server.proc, poll=0.02):
+            raise RuntimeError("the server did not answer its health check in time")
         healthy = time.monotonic() - start
-        page.goto(url)
+        page.goto(server.url)
         page.locator(TABLE).filter(has_text=STAGE_TABLE_ROW).first.wait_for(
             state="visible", timeout=timeout_s * 1000)
         table = time.monotonic() - start
@@ -102,11 +84,7 @@ def app_cold_start(browser, timeout_s: float = 120) -> tuple[float, float, float
         return healthy, table, server_cpu, browser_cpu
     finally:
         context.close()
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        server.stop()
 
 
 def wall_time(args: list[str]) -> float:
@@ -127,7 +105,11 @@ def main() -> None:
     parser.add_argument("--skip-app", action="store_true", help="only the command-line timings")
     parser.add_argument("--timeout", type=float, default=300,
                         help="seconds one cold start may take before it counts as timed out")
+    parser.add_argument("--quick", action="store_true",
+                        help="a check that the benchmark runs: every timing once")
     args = parser.parse_args()
+    if args.quick:
+        args.repeats = 1
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} cores")
 

@@ -1,47 +1,45 @@
 """Benchmark: ``explorer.training.train`` throughput vs a bare PyTorch training loop.
 
-Run with ``OMP_NUM_THREADS=1 python bench/bench_train.py`` from the repository root
-(``--device cuda`` on a GPU: both loops then use the same autocast + channels_last).
+Run with ``OMP_NUM_THREADS=1 python -m bench.bench_train`` from the repository root
+(``--device cuda`` on a GPU: both loops then use the same autocast + channels_last; ``--quick``:
+two steps of 16 images, one round, a check that it runs rather than a figure).
 
 Both loops train the same ResNet-20 (``build`` with the same seed) on the same pre-rendered
 shapes images, batch size, SGD optimiser and shuffling; the bare loop is zero_grad / forward /
-cross-entropy / backward / step and nothing else, while ``train`` also runs its schedule,
-records loss and accuracy, and calls a progress callback. Runs alternate (bare, train, bare,
-train...) so a shared machine's load hits both alike; the ratio of the medians is reported.
+cross-entropy / backward / step and nothing else, while ``train`` (one net, no twin, settings in
+a ``TrainConfig``) also runs its schedule, records loss and accuracy, and calls a progress
+callback. Runs alternate (bare, train, bare, train...) so a shared machine's load hits both
+alike; the ratio of the medians is reported.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import torch
+import torch.nn.functional as F
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
-from explorer import build, preset  # noqa: E402
-from explorer.training.shapes import CLASSES, ShapesDataset  # noqa: E402
-from explorer.training.train import _autocast, _to_device, train  # noqa: E402
+from explorer import CLASSES, ShapesDataset, build, preset, train
+from explorer.training.config import TrainConfig
+from explorer.training.train import _autocast, _to_device
 
 
 def bare_loop(spec, data, steps: int, batch: int, device: torch.device) -> float:
     """Images per second of the plainest loop that does the same work."""
+    amp = device.type == "cuda"  # as train() does: autocast + channels_last on CUDA only
     model = build(spec, seed=0, device=device)
-    if device.type == "cuda":
+    if amp:
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
-    scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda"
-                                  and not torch.cuda.is_bf16_supported())
+    scaler = torch.amp.GradScaler("cuda", enabled=amp and not torch.cuda.is_bf16_supported())
     order = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))
     start = time.perf_counter()
     for b in range(steps):
         images, labels = data.get_batch(order[b * batch:(b + 1) * batch])
-        images, labels = _to_device(images, device), labels.to(device)
-        with _autocast(device):
+        images, labels = _to_device(images, device, amp), labels.to(device)
+        with _autocast(device, amp):
             loss = F.cross_entropy(model(images).float(), labels)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
@@ -53,10 +51,12 @@ def bare_loop(spec, data, steps: int, batch: int, device: torch.device) -> float
 
 
 def ours(spec, data, steps: int, batch: int, device: torch.device) -> float:
+    """Images per second of ``explorer.train`` on the same work (one epoch of ``steps`` steps)."""
+    config = TrainConfig(train_size=len(data), epochs=1, batch_size=batch, lr=0.05, seed=0,
+                         twin=False, device=device.type, amp=True)
     events = []
     start = time.perf_counter()
-    train(spec, data, epochs=1, batch_size=batch, lr=0.05, seed=0, device=device,
-          on_progress=events.append)
+    train(spec, data, config, device=device, on_progress=events.append)
     if device.type == "cuda":
         torch.cuda.synchronize()
     return steps * batch / (time.perf_counter() - start)
@@ -68,7 +68,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20, help="steps per timed run")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true",
+                        help="a check that the benchmark runs: 2 steps of 16 images, 1 round")
     args = parser.parse_args()
+    if args.quick:
+        args.steps, args.batch_size, args.rounds = 2, 16, 1
     device = torch.device(args.device)
     spec = preset("resnet20").replace(num_classes=len(CLASSES))
     data = ShapesDataset(args.steps * args.batch_size, 32, seed=0)

@@ -27,16 +27,19 @@ RSS (``/proc/<pid>/status`` VmRSS, summed over the servers) is read before each 
 every 0.1 s for the peak, and read after, once the students' sessions are gone (the server is
 started with ``server.disconnectedSessionTTL`` = 2 s and a tiny probe visit makes it expire them).
 
-    python bench/classroom.py --clients 16 --same
-    python bench/classroom.py --clients 16
-    python bench/classroom.py --clients 16 --processes 1,2 --skip-one-by-one
-    python bench/classroom.py --clients 4 --url http://127.0.0.1:8501   # a running server
-    python bench/classroom.py --app-dir /tmp/snapshot ...              # serve another checkout
+From the repository root:
 
-``--json PATH`` writes every step's timing. Percentiles interpolate linearly between ranks.
-``--profile DIR`` records every phase with py-spy (``pip install py-spy``); rank the samples with
-``bench/profile_summary.py``. ``--env KEY=VALUE`` starts the servers with extra environment, for
-what-ifs such as ``STREAMLIT_RUNNER_POST_SCRIPT_GC=false``.
+    python -m bench.classroom --clients 16 --same
+    python -m bench.classroom --clients 16
+    python -m bench.classroom --clients 16 --processes 1,2 --skip-one-by-one
+    python -m bench.classroom --clients 4 --url http://127.0.0.1:8501   # a running server
+    python -m bench.classroom --app-dir /tmp/snapshot ...              # serve another checkout
+    python -m bench.classroom --quick      # two students, only 'at once': a check, not a figure
+
+``--json PATH`` writes every step's timing. Percentiles interpolate linearly between ranks
+(``bench.harness.percentile``). ``--profile DIR`` records every phase with py-spy (``pip install
+py-spy``); rank the samples with ``python -m bench.profile_summary``. ``--env KEY=VALUE`` starts
+the servers with extra environment, for what-ifs such as ``STREAMLIT_RUNNER_POST_SCRIPT_GC=false``.
 """
 
 from __future__ import annotations
@@ -54,11 +57,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-from stclient import (ROOT, RssSampler, Server, Step, StreamlitSession, cpu_seconds,  # noqa: E402
-                      load_average)
+from bench.harness import ROOT, RssSampler, Server, cpu_seconds, load_average, percentile
+from bench.stclient import Step, StreamlitSession
 
 STEPS = ("open", "toggle skips", "gradient flow", "grad-cam", "back to architecture")
 SESSION_TTL_S = 2
@@ -177,16 +177,6 @@ class Phase:
     @property
     def problems(self) -> list[str]:
         return [f"student {les.student}: {p}" for les in self.lessons for p in les.problems]
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q
-    low, high = math.floor(pos), math.ceil(pos)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
 def start_profiler(name: str, pids: list[int], folder: str | None) -> list[subprocess.Popen]:
@@ -391,9 +381,15 @@ def main() -> None:
     parser.add_argument("--json", help="write every step's timing here")
     parser.add_argument("--profile", metavar="DIR",
                         help="record each phase with py-spy (raw files; summarise them with "
-                             "bench/profile_summary.py)")
+                             "python -m bench.profile_summary)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a check that the benchmark runs, in seconds: two students, only "
+                             "the 'at once' phase, one server")
     args = parser.parse_args()
-    sys.path.insert(0, str(Path(args.app_dir).resolve()))  # its explorer: the specs it serves
+    if args.quick:
+        args.clients, args.skip_one_by_one, args.processes, args.repeat = 2, True, "1", 1
+    if Path(args.app_dir).resolve() != ROOT:  # its explorer: the specs it serves
+        sys.path.insert(0, str(Path(args.app_dir).resolve()))
     phases = asyncio.run(main_async(args))
     print(report(phases, args.same, args.clients))
     if args.json:

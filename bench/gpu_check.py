@@ -1,8 +1,9 @@
 """Every CUDA path of the app in one run, as a table: run it whenever a GPU is at hand.
 
-Run from the repository root: ``python bench/gpu_check.py``. Without a CUDA device it prints
+Run from the repository root: ``python -m bench.gpu_check``. Without a CUDA device it prints
 "no CUDA device" and exits 0 (CI never depends on it); ``--cpu`` runs the same checks on the CPU
 (smaller sizes; the CUDA-only rows are skipped), to try the script itself on a machine without one.
+``--quick`` runs them at the smaller sizes on the GPU too (a check that the script runs).
 
 Rows:
   build + stage table     build(spec, device=cuda) has the CPU build's weights bit for bit, and a
@@ -30,16 +31,11 @@ import inspect
 import sys
 import time
 import traceback
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT)]
+import torch
+import torch.nn.functional as F
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
-from explorer import PRESETS, build, stage_table  # noqa: E402
-from explorer.nets.measure import estimate  # noqa: E402
+from explorer import PRESETS, build, estimate, stage_table
 
 GiB = 2**30
 
@@ -70,7 +66,7 @@ def call_train(spec, dataset, config, device, val_dataset=None):
 
 
 def shapes(n: int, size: int, split: str = "train"):
-    from explorer.training.shapes import ShapesDataset
+    from explorer import ShapesDataset
 
     return ShapesDataset(n, image_size=size, seed=0, split=split)
 
@@ -246,7 +242,7 @@ def check_simulated_oom_page(device, small):
 
 
 def check_simulated_oom_job(device, small):
-    from explorer import slots
+    from explorer import slots as slot_module
     from explorer.training.jobs import TrainingJob
 
     guard = guard_module()
@@ -261,8 +257,8 @@ def check_simulated_oom_job(device, small):
         job.wait(timeout=300)
     assert not job.running, "the job did not end"
     assert job.error and guard.is_out_of_memory(job.error), f"job.error = {job.error!r}"
-    slots = getattr(slots, "GPU_SLOTS", None)
-    free = getattr(getattr(slots, "_gpu_gate", None), "_value", None)
+    slots = getattr(slot_module, "GPU_SLOTS", None)
+    free = getattr(getattr(slot_module, "_gpu_gate", None), "_free", None)
     if slots is not None and free is not None:
         assert free == slots, f"{slots - free} GPU slot(s) still held after the failed job"
     return f"job.error = {job.error[:50]}…; GPU slots free {free}/{slots}"
@@ -283,7 +279,9 @@ def check_real_oom(device, small):
             raise AssertionError("allocated more than the device has without an error")
     reached = len(blocks)
     blocks.clear()
-    guard.free_memory()
+    from explorer.devices import free_memory
+
+    free_memory()
     after = torch.cuda.memory_allocated(device)
     assert len(shown.messages) == 1 and "ran out of memory" in shown.messages[0], shown.messages
     assert after <= before + 2**20, f"{(after - before) / GiB:.2f} GiB still allocated"
@@ -372,11 +370,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cpu", action="store_true",
                         help="run the checks on the CPU (small sizes) to try the script itself")
+    parser.add_argument("--quick", action="store_true",
+                        help="the smaller sizes on the GPU too (without one: 'no CUDA device')")
     args = parser.parse_args(argv)
     if args.cpu:
         device, small = torch.device("cpu"), True
     elif torch.cuda.is_available():
-        device, small = torch.device("cuda"), False
+        device, small = torch.device("cuda"), args.quick
     else:
         print("no CUDA device")
         return 0

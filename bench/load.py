@@ -1,6 +1,7 @@
 """Load test: many concurrent visitors on one real server, each checking its own numbers.
 
-Starts ``streamlit run app.py`` (tests/browser_util.running_app), warms it up with one visitor,
+Starts ``streamlit run app.py`` (``bench.harness.serving``; ``--url`` uses a running server
+instead), warms it up with one visitor,
 then lets N visitors in at once: tabs of one headless chromium (``--tabs-per-context`` share a
 browser context and its HTTP cache; every tab has its own websocket, so its own Streamlit
 session). Every visitor has its own CIFAR-style network (different stages and widths) in its
@@ -22,9 +23,14 @@ repeats the same visitors, so growth after round 1 (caches are full by then) wou
 ``--malloc-mmap-threshold 131072`` starts the server with glibc's MALLOC_MMAP_THRESHOLD_, without
 which glibc keeps most freed tensor memory mapped.
 
-    OMP_NUM_THREADS=1 python bench/load.py --sessions 16
-    OMP_NUM_THREADS=1 python bench/load.py --sessions 8 --rounds 1 --wide 384 \
+From the repository root:
+
+    OMP_NUM_THREADS=1 python -m bench.load --sessions 16
+    OMP_NUM_THREADS=1 python -m bench.load --sessions 8 --rounds 1 --wide 384 \
         [--malloc-mmap-threshold 131072]
+    python -m bench.load --quick     # one visitor, one round, no waits: a check, not a figure
+
+Latency percentiles interpolate linearly between ranks (``bench.harness.percentile``).
 """
 
 from __future__ import annotations
@@ -33,25 +39,20 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import sys
-import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-
-from explorer import NetSpec, build, gradient_flow, stage_table  # noqa: E402
-from explorer.units import times  # noqa: E402
-from explorer.analysis.gradcam import cam_layers, grad_cam  # noqa: E402
-from explorer.io.images import load_image, preprocess  # noqa: E402
-from explorer.io.labels import dataset_classes, guess_dataset  # noqa: E402
-from explorer.units import format_count  # noqa: E402
-
-from browser_util import CHROMIUM, CHROMIUM_FLAGS, running_app  # noqa: E402
+from bench.harness import (CHROMIUM, CHROMIUM_FLAGS, ROOT, RssSampler, cpu_seconds, percentile,
+                           rss_mb, serving)
+from explorer import NetSpec, build, gradient_flow, stage_table
+from explorer.analysis.gradcam import cam_layers, grad_cam
+from explorer.io.images import load_image, preprocess
+from explorer.io.labels import dataset_classes, guess_dataset
+from explorer.units import format_count, times
 
 SESSION_TTL_S = 2  # how long Streamlit keeps a disconnected session (default 120 s)
 # After the TTL the server drops the sessions and collects what they held (pages/widgets/memory.py);
@@ -195,12 +196,6 @@ def server_pid(url: str) -> int:
     raise RuntimeError(f"no streamlit process serves {url}")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process (all its threads) has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def browser_cpu_seconds() -> float:
     """CPU time of every chromium process so far (they share the server's cores here)."""
     total = 0.0
@@ -211,29 +206,6 @@ def browser_cpu_seconds() -> float:
         except (OSError, ValueError):
             continue
     return total
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
-
-
-class RssSampler(threading.Thread):
-    def __init__(self, pid: int, every: float = 0.25) -> None:
-        super().__init__(daemon=True)
-        self.pid, self.every, self.peak, self.done = pid, every, 0.0, threading.Event()
-
-    def run(self) -> None:
-        while not self.done.is_set():
-            self.peak = max(self.peak, rss_mb(self.pid))
-            self.done.wait(self.every)
-
-    def stop(self) -> float:
-        self.done.set()
-        self.join()
-        return self.peak
 
 
 async def settled_rss(pid: int, wait_s: float, down_to: float | None = None,
@@ -252,9 +224,17 @@ async def settled_rss(pid: int, wait_s: float, down_to: float | None = None,
     return min(samples)
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+@dataclass(frozen=True)
+class Waits:
+    """How long the RSS readings wait: for the server to drop closed sessions and collect
+    (``settle_s``), then, after a round, up to ``patience_s`` more for RSS to come back within
+    50 MB of the baseline."""
+
+    settle_s: float = SETTLE_S
+    patience_s: float = 60.0
+
+
+QUICK_WAITS = Waits(settle_s=0.0, patience_s=0.0)
 
 
 @dataclass
@@ -273,7 +253,8 @@ async def new_context(browser):
 
 
 async def one_round(browser, url: str, pid: int, wants: list[Expected],
-                    tabs_per_context: int, settle_to: float | None = None) -> Round:
+                    tabs_per_context: int, settle_to: float | None = None,
+                    waits: Waits = Waits()) -> Round:
     """Every visitor at once; then they all leave and the server drops their sessions."""
     visits = [Visit(i) for i in range(len(wants))]
     contexts = [await new_context(browser) for _ in range(0, len(wants), tabs_per_context)]
@@ -291,13 +272,16 @@ async def one_round(browser, url: str, pid: int, wants: list[Expected],
     await probe.goto(f"{url}/?{urlencode(PROBE.to_query())}")
     await settle(probe)
     await probe.close()
-    result.rss_after_mb = await settled_rss(pid, SETTLE_S, down_to=settle_to)
+    result.rss_after_mb = await settled_rss(pid, waits.settle_s, down_to=settle_to,
+                                            patience_s=waits.patience_s)
     return result
 
 
-async def drive(url: str, pid: int, wants: list[Expected], warm_up: Expected,
-                tabs_per_context: int, rounds: int) -> tuple[float, float, list[Round]]:
-    """Warm up with one visitor, measure the baseline, then run the rounds.
+async def drive(url: str, pid: int, wants: list[Expected], warm_up: Expected | None,
+                tabs_per_context: int, rounds: int, waits: Waits = Waits()
+                ) -> tuple[float, float, list[Round]]:
+    """Warm up with one visitor (unless ``warm_up`` is None), measure the baseline, then run
+    the rounds.
 
     Returns the baseline and peak RSS (MB) and each round's results.
     """
@@ -309,46 +293,60 @@ async def drive(url: str, pid: int, wants: list[Expected], warm_up: Expected,
         await page.goto(url)
         await settle(page)
         await page.close()
-        warm, context = Visit(-1), await new_context(browser)
-        await visitor(context, url, warm, warm_up)
-        await context.close()
-        if warm.failures:
-            raise RuntimeError(f"the warm-up visitor failed: {warm.failures}")
-        baseline = await settled_rss(pid, SETTLE_S)
-        sampler = RssSampler(pid)
-        sampler.start()
+        if warm_up is not None:
+            warm, context = Visit(-1), await new_context(browser)
+            await visitor(context, url, warm, warm_up)
+            await context.close()
+            if warm.failures:
+                raise RuntimeError(f"the warm-up visitor failed: {warm.failures}")
+        baseline = await settled_rss(pid, waits.settle_s)
         # Each round's "after" waits up to a minute for RSS to come within 50 MB of baseline.
-        results = [await one_round(browser, url, pid, wants, tabs_per_context, baseline + 50)
-                   for _ in range(rounds)]
-        peak = sampler.stop()
+        with RssSampler([pid], interval=0.25) as sampler:
+            results = [await one_round(browser, url, pid, wants, tabs_per_context,
+                                       baseline + 50, waits) for _ in range(rounds)]
+        peak = sampler.peak[pid]
         await browser.close()
     return baseline, peak, results
 
 
+@contextmanager
+def _server(url: str | None, pid: int | None, env: dict[str, str]):
+    """``(url, pid)`` of the server to load: a new one (``bench.harness.serving``), or the one
+    running at ``url`` (its pid found by its port unless given)."""
+    if url is not None:
+        yield url.rstrip("/"), pid or server_pid(url.rstrip("/"))
+        return
+    with serving(env) as server:
+        yield server.url, server.pid
+
+
 def run_load(sessions: int = 16, tabs_per_context: int = 1, rounds: int = 1,
-             wide: int = 0, mmap_threshold: int = 0) -> dict:
+             wide: int = 0, mmap_threshold: int = 0, url: str | None = None,
+             pid: int | None = None, waits: Waits = Waits(), warm_up: bool = True) -> dict:
     """Run the load test; return per-action latencies, RSS figures and every failure.
 
     Round 1 fills the app's caches (figures and summaries per spec); a second round with the
-    same specs shows whether the sessions themselves leave memory behind.
+    same specs shows whether the sessions themselves leave memory behind. ``url`` (and ``pid``)
+    load a running server instead of starting one: its RSS figures mean something only if it
+    was started with ``STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL=2``. ``warm_up=False`` lets
+    the visitors in without a warm-up visitor first (the baseline is then a cold server's).
     """
     wants = [expected_for(session_spec(i, wide)) for i in range(sessions)]
-    warm_up = expected_for(session_spec(sessions, wide))
+    first = expected_for(session_spec(sessions, wide)) if warm_up else None
     env = {"STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": str(SESSION_TTL_S)}
     if mmap_threshold:  # glibc: allocations above this are mmapped, so freeing returns them
         env["MALLOC_MMAP_THRESHOLD_"] = str(mmap_threshold)
-    with running_app(env) as url:
-        pid = server_pid(url)
+    with _server(url, pid, env) as (url, pid):
         baseline, peak, results = asyncio.run(
-            drive(url, pid, wants, warm_up, tabs_per_context, rounds))
+            drive(url, pid, wants, first, tabs_per_context, rounds, waits))
     visits = [v for r in results for v in r.visits]
     latency = {}
     for action in ACTIONS:
-        times = [v.seconds[action] for v in visits if action in v.seconds]
-        if times:
-            latency[action] = {"n": len(times), "p50_s": round(statistics.median(times), 2),
-                               "p95_s": round(percentile(times, 0.95), 2),
-                               "max_s": round(max(times), 2)}
+        seconds = [v.seconds[action] for v in visits if action in v.seconds]
+        if seconds:
+            latency[action] = {"n": len(seconds), "p50_s": round(percentile(seconds, 0.5), 2),
+                               "p95_s": round(percentile(seconds, 0.95), 2),
+                               "max_s": round(max(seconds), 2)}
     return {
         "sessions": sessions, "tabs_per_context": tabs_per_context, "wide": wide,
         "malloc_mmap_threshold": mmap_threshold or None,
@@ -376,9 +374,21 @@ def main() -> None:
                         help="base width of heavier two-stage nets (e.g. 384); 0: tiny nets")
     parser.add_argument("--malloc-mmap-threshold", type=int, default=0,
                         help="start the server with MALLOC_MMAP_THRESHOLD_ set to this (bytes)")
+    parser.add_argument("--url", help="load this running server instead of starting one (the "
+                                      "environment options then do not apply)")
+    parser.add_argument("--pid", type=int, help="the --url server's pid, for its RSS (default: "
+                                                "found by its port)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a check that the benchmark runs, in seconds: one visitor, one "
+                             "round, no warm-up visitor, no settling (its RSS figures mean "
+                             "nothing)")
     args = parser.parse_args()
+    waits, warm_up = Waits(), True
+    if args.quick:
+        args.sessions, args.rounds, args.tabs_per_context = 1, 1, 1
+        waits, warm_up = QUICK_WAITS, False
     report = run_load(args.sessions, args.tabs_per_context, args.rounds, args.wide,
-                      args.malloc_mmap_threshold)
+                      args.malloc_mmap_threshold, args.url, args.pid, waits, warm_up)
     print(json.dumps(report, indent=2))
     sys.exit(1 if report["failures"] else 0)
 

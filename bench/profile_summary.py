@@ -1,15 +1,18 @@
 """Rank where a Streamlit server's threads spent their samples, from a py-spy raw profile.
 
-``bench/classroom.py --profile DIR`` records one ``py-spy record --format raw`` file per phase
-(``pip install py-spy``; sampling the server's threads at 50 Hz, idle threads left out). This
-script attributes every sample to the innermost line of our page code (``app.py``,
-``pages/...``) on its stack and to the function that line called, or, outside page code, to
-Streamlit's post-run work (its ``gc.collect(2)`` after every run: ``runner.postScriptGC``), the
-rest of the script runner, the websocket/event loop, and training jobs. Samples in
-``time.sleep`` / ``select`` (py-spy counts a few waits as busy) are dropped.
+``python -m bench.classroom --profile DIR`` records one ``py-spy record --format raw`` file per
+phase (``pip install py-spy``; sampling the server's threads at 50 Hz, idle threads left out). This
+script attributes every sample to the innermost line of our page code (``app.py``, ``pages/...``)
+on its stack and to the function that line called, or, outside page code, to Streamlit's post-run
+work (its ``gc.collect(2)`` after every run: ``runner.postScriptGC``), the rest of the script
+runner, the websocket/event loop, and training jobs. Samples in ``time.sleep`` / ``select`` (py-spy
+counts a few waits as busy) are dropped.
 
-    python bench/profile_summary.py /tmp/prof/at-once.raw [--app-dir DIR] [--top 25]
-    python bench/profile_summary.py FILE --under "grad_cam_grid (explorer" --depth 2
+From the repository root:
+
+    python -m bench.profile_summary /tmp/prof/at-once.raw [--app-dir DIR] [--top 25]
+    python -m bench.profile_summary FILE --under "grad_cam_grid (explorer" --depth 2
+    python -m bench.profile_summary --quick    # a small made-up profile: a check that it runs
 """
 
 from __future__ import annotations
@@ -18,12 +21,27 @@ import argparse
 import collections
 import linecache
 import re
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAME = re.compile(r"(.*) \((.*):(\d+)\)$")
 IDLE = ("polling_path_watcher.py:90", "EpollSelector.select", "Event.wait", "Condition.wait",
         "concurrent/futures/thread.py:81")
+# A made-up raw profile in py-spy's format (``frame;frame;... count``, outermost first) with a
+# sample of every kind the summary tells apart, for ``--quick``.
+SAMPLE_PROFILE = """\
+_run_script (streamlit/runtime/scriptrunner/script_runner.py:600);<module> (app.py:30);\
+<module> (pages/views/architecture.py:20);stage_table (explorer/nets/measure.py:180) 40
+_run_script (streamlit/runtime/scriptrunner/script_runner.py:600);<module> (app.py:30);\
+<module> (pages/views/gradient_flow.py:40);CachedFunc.__call__ (streamlit/cache.py:10);\
+CachedFunc._handle_cache_miss (streamlit/cache.py:20);gradient_flow (explorer/gradflow.py:9) 25
+_run_script (streamlit/runtime/scriptrunner/script_runner.py:600);\
+_on_script_finished (streamlit/runtime/scriptrunner/script_runner.py:1055) 15
+run (threading.py:975);_run (explorer/training/jobs.py:120) 10
+_run_once (asyncio/base_events.py:1900);send (tornado/websocket.py:300) 5
+_worker (concurrent/futures/thread.py:81);Event.wait (threading.py:600) 99
+"""
 
 
 def parse(path: Path):
@@ -111,12 +129,24 @@ def under(path: Path, target: str, depth: int, top: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("raw", nargs="+", type=Path)
+    parser.add_argument("raw", nargs="*", type=Path, help="py-spy raw profiles")
     parser.add_argument("--app-dir", type=Path, default=ROOT, help="for the source lines")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--under", help="break down the samples below this frame instead")
     parser.add_argument("--depth", type=int, default=1)
+    parser.add_argument("--quick", action="store_true",
+                        help="summarise a small made-up profile (no files needed), both ways")
     args = parser.parse_args()
+    if args.quick:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "sample.raw"
+            path.write_text(SAMPLE_PROFILE)
+            print(summarise(path, args.app_dir, args.top))
+            print()
+            print(under(path, "_run_script", args.depth, args.top))
+        return
+    if not args.raw:
+        parser.error("give at least one py-spy raw profile (or --quick)")
     for path in args.raw:
         print(under(path, args.under, args.depth, args.top) if args.under
               else summarise(path, args.app_dir, args.top))

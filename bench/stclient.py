@@ -3,8 +3,8 @@
 Speaks what the browser speaks on ``/_stcore/stream``: binary ``BackMsg`` protobufs up (a
 ``rerun_script`` carrying the URL query, the page and the changed widget states), binary
 ``ForwardMsg`` protobufs down (deltas, navigation, page info, ``script_finished``). Used by
-``bench/classroom.py``, ``bench/soak.py`` and ``tests/test_classroom.py``; it also starts and
-watches a server process (RSS and thread names from ``/proc``).
+``bench/classroom.py``, ``bench/soak.py``, ``bench.harness.first_visit`` and the tests; the
+server process itself is ``bench.harness.Server``.
 
 How it mirrors the browser (streamlit 1.67's frontend):
 
@@ -24,16 +24,8 @@ How it mirrors the browser (streamlit 1.67's frontend):
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import socket
-import subprocess
-import sys
-import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
 import websockets
@@ -42,7 +34,6 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-ROOT = Path(__file__).resolve().parents[1]
 FINISHED = ForwardMsg.FINISHED_SUCCESSFULLY
 COMPILE_ERROR = ForwardMsg.FINISHED_WITH_COMPILE_ERROR
 FRAGMENT_FINISHED = ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
@@ -281,149 +272,3 @@ class StreamlitSession:
             step.texts.append(proto.body)
         elif etype == "progress":
             step.texts.append(proto.text)
-
-
-# -- the server ---------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """``streamlit run app.py`` in its own process, on a free localhost port."""
-
-    def __init__(self, env: dict[str, str] | None = None, log: Path | None = None,
-                 port: int | None = None, app_dir: Path = ROOT):
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        cmd = [sys.executable, "-m", "streamlit", "run", "app.py",
-               "--server.fileWatcherType", "none", "--server.headless", "true",
-               "--server.port", str(self.port), "--server.address", "127.0.0.1",
-               "--browser.gatherUsageStats", "false"]
-        self.log_path = log or Path(os.environ.get("TMPDIR", "/tmp")) / f"classroom-{self.port}.log"
-        self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(cmd, cwd=app_dir, stdout=self._log, stderr=subprocess.STDOUT,
-                                     env={**os.environ, **(env or {})})
-        self.pid = self.proc.pid
-
-    def wait_healthy(self, timeout: float = 300.0) -> None:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the server exited; see {self.log_path}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.read() == b"ok":
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError(f"the server did not answer in {timeout:.0f} s; see {self.log_path}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
-
-    def __enter__(self) -> "Server":
-        self.wait_healthy()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-
-def rss_mb(pid: int) -> float:
-    """The process's resident set (VmRSS) in MiB, from /proc."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for {pid}")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of all the process's threads so far (``/proc/<pid>/stat``)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def load_average() -> float:
-    """The machine's one-minute load average (other processes compete for the same cores)."""
-    with open("/proc/loadavg") as f:
-        return float(f.read().split()[0])
-
-
-def thread_names(pid: int) -> list[str]:
-    """Names of the process's Python threads (``threading.Thread(name=...)``), read from outside.
-
-    Python 3.11 does not give its threads OS names (every ``/proc/<pid>/task/*/comm`` reads
-    "python"), so this asks ``py-spy dump --nonblocking`` (read-only; ``pip install py-spy``),
-    and falls back to the OS names when py-spy is missing.
-    """
-    for _ in range(5):  # a dump can fail on a busy process: never read that as "no threads"
-        try:
-            out = subprocess.run(["py-spy", "dump", "--pid", str(pid), "--nonblocking"],
-                                 capture_output=True, text=True, timeout=60).stdout
-        except FileNotFoundError:
-            return os_thread_names(pid)
-        except subprocess.TimeoutExpired:
-            continue
-        names = re.findall(r'^Thread \S+ \([^)]*\): "(.*)"$', out, re.MULTILINE)
-        if "MainThread" in names:
-            return names
-        time.sleep(1)
-    raise RuntimeError(f"py-spy could not list the threads of {pid}")
-
-
-def os_thread_names(pid: int) -> list[str]:
-    """The OS names of the process's threads (``/proc/<pid>/task/*/comm``)."""
-    names = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            names.append((task / "comm").read_text().strip())
-        except OSError:
-            pass  # the thread ended meanwhile
-    return names
-
-
-class RssSampler:
-    """Samples the RSS of some processes every ``interval`` s in a thread; tracks the peak."""
-
-    def __init__(self, pids: list[int], interval: float = 0.1):
-        self.pids, self.interval = pids, interval
-        self.peak = {pid: 0.0 for pid in pids}
-        self.peak_total = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="rss-sampler")
-
-    def now(self) -> dict[int, float]:
-        return {pid: rss_mb(pid) for pid in self.pids}
-
-    def reset_peak(self) -> None:
-        self.peak = {pid: 0.0 for pid in self.pids}
-        self.peak_total = 0.0
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                values = self.now()
-            except (OSError, RuntimeError):
-                continue
-            for pid, value in values.items():
-                self.peak[pid] = max(self.peak[pid], value)
-            self.peak_total = max(self.peak_total, sum(values.values()))
-
-    def __enter__(self) -> "RssSampler":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()

@@ -1,10 +1,10 @@
 """A small classroom in the suite: four protocol-level students at once on a real server.
 
-The full benchmark (sixteen students, alone vs one by one vs at once) is ``bench/classroom.py``;
-here four students with four different networks follow a short lesson together (the full one
-without Grad-CAM, whose captum runs cost most of the time: the browser tests cover that page),
-and every step must finish without an exception while each student sees its own network's
-parameter count.
+The full benchmark (sixteen students, alone vs one by one vs at once) is ``python -m
+bench.classroom``; here four students with four different networks follow a short lesson
+together (the full one without Grad-CAM, whose captum runs cost most of the time: the browser
+tests cover that page), and every step must finish without an exception while each student sees
+its own network's parameter count.
 """
 
 import asyncio
@@ -12,7 +12,7 @@ import asyncio
 import pytest
 
 from bench.classroom import SESSION_TTL_S, STEPS, expected_params, lesson, spec_for
-from bench.stclient import Server
+from bench.harness import Server
 
 pytestmark = pytest.mark.slow
 

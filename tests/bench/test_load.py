@@ -1,4 +1,4 @@
-"""A small load test in the suite: concurrent visitors on one real server (bench/load.py)."""
+"""A small load test in the suite: concurrent visitors on one real server (``bench.load``)."""
 
 import pytest
 

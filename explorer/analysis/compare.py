@@ -24,6 +24,7 @@ from explorer.nets.reference import TORCHVISION_WEIGHTS, torchvision_meta
 from explorer.nets.spec import NetSpec
 from explorer.nets.windows import windows
 from explorer.slots import gate
+from explorer.units import format_number
 
 MAX_NETWORKS = 4
 WARMUP = 1  # untimed passes first: the first one allocates and picks kernels
@@ -243,4 +244,4 @@ def speed_frame(rows: list[Totals], timings: dict[str, Timing]):
 
 
 def _range_ms(values: tuple[float, ...]) -> str:
-    return f"{1e3 * min(values):.3g}–{1e3 * max(values):.3g}"
+    return f"{format_number(1e3 * min(values))}–{format_number(1e3 * max(values))}"

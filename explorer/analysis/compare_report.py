@@ -16,6 +16,7 @@ from explorer.units import format_number, pct, times
 COUNT_MARGIN = 1.01  # parameters or mult-adds within 1 % of each other: "about as many"
 SPEED_MARGIN = 1.10  # per-image times within 10 % of each other: "about as fast"
 TOP1_MARGIN = 0.002  # published top-1 accuracies within 0.2 points: "about the same"
+STEADY_SPREAD = 1.2  # repeats whose slowest is at most 20 % above their fastest: a steady device
 
 
 def count_clauses(ratio: float, noun: str, reference: str) -> tuple[str, str]:
@@ -126,3 +127,21 @@ def comparison_sentences(rows: list[Totals], timings: dict[str, Timing] | None =
         accuracy = accuracy_sentence(reference, other)
         out.append(line if accuracy is None else f"{line} {accuracy}")
     return out
+
+
+def spread_sentence(timings: dict[str, Timing]) -> str | None:
+    """A warning when the repeats of some timing spread by more than ``STEADY_SPREAD``
+    (slowest ÷ fastest), naming the worst; ``None`` when every timing was steady."""
+    spreads = {(label, kind): max(values) / min(values)
+               for label, timing in timings.items()
+               for kind, values in (("forward", timing.forward),
+                                    ("forward+backward", timing.train))}
+    if not spreads:
+        return None
+    (label, kind), worst = max(spreads.items(), key=lambda item: item[1])
+    if worst <= STEADY_SPREAD:
+        return None
+    return (f"The repeats vary: {label}'s slowest {kind} pass took {format_number(worst, 2)} "
+            f"times as long as its fastest. The device was not steady while it ran (another job "
+            f"or program may have used it), so a difference of that size says little; more "
+            f"repeats or a quieter moment help.")

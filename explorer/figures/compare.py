@@ -40,7 +40,7 @@ def stage_bars(rows: list[Totals]) -> go.Figure:
                         hovertemplate=f"{row.label}<br>%{{x}}: %{{y:.3s}} {unit}<extra></extra>",
                         row=1, col=col)
     fig.update_xaxes(categoryorder="array", categoryarray=names)
-    fig.update_yaxes(type="log", dtick=1)
+    fig.update_yaxes(type="log", dtick=1, exponentformat="SI")  # 1G, not 1B
     fig.update_layout(barmode="group", height=HEIGHT, margin=MARGIN, legend=LEGEND)
     return fig
 
@@ -109,11 +109,14 @@ def accuracy_scatter(rows: list[Totals], timings: dict[str, Timing] | None = Non
     left is better. ``cost`` is mult-adds per image or a measured time per image."""
     timings = timings or {}
     fig = go.Figure()
+    xs, ys = [], []
     for i, row in enumerate(rows):
         top1 = published_top1(row.spec)
         x = _cost(row, timings.get(row.label), cost)
         if top1 is None or x is None:
             continue
+        xs.append(x)
+        ys.append(100 * top1.accuracy)
         fig.add_scatter(x=[x], y=[100 * top1.accuracy], mode="markers+text", name=row.label,
                         text=[row.label], textposition="top center",
                         marker=dict(color=network_color(i), size=14,
@@ -122,9 +125,13 @@ def accuracy_scatter(rows: list[Totals], timings: dict[str, Timing] | None = Non
                                        f"%{{x:.3s}}<extra></extra>" if cost == "mult-adds" else
                                        f"{row.label}: %{{y:.2f}} % top-1 ({top1.weights}), "
                                        f"%{{x:.3g}} ms<extra></extra>"))
-    fig.update_xaxes(title_text=COST_TITLES[cost], rangemode="tozero", gridcolor=MUTED,
-                     gridwidth=0.3)
-    fig.update_yaxes(title_text="ImageNet top-1 % (torchvision, published)")
+    # Room around the points for their labels (plotly's autorange clips text at the edges).
+    fig.update_xaxes(title_text=COST_TITLES[cost], range=[0, 1.15 * max(xs, default=1)],
+                     exponentformat="SI", gridcolor=MUTED, gridwidth=0.3)
+    low, high = min(ys, default=0), max(ys, default=100)
+    pad = max(0.5, 0.15 * (high - low))
+    fig.update_yaxes(title_text="ImageNet top-1 % (torchvision, published)",
+                     range=[low - pad, high + 2 * pad])
     fig.update_layout(height=HEIGHT, margin=MARGIN, showlegend=False,
                       title_text="Accuracy against cost: up and to the left is better")
     return fig

@@ -12,7 +12,8 @@ from explorer.analysis.compare import (Timing, Totals, check_timings_fit, publis
                                        speed_frame, time_network, totals, totals_frame)
 from explorer.analysis.compare_report import (accuracy_sentence, comparison_sentence,
                                               comparison_sentences, count_clauses,
-                                              per_mult_add_sentence, speed_words)
+                                              per_mult_add_sentence, speed_words,
+                                              spread_sentence)
 
 TINY = NetSpec(layers=(1, 1), base_width=8, stem="cifar", shortcut="A", num_classes=10,
                image_size=16)
@@ -238,3 +239,13 @@ def test_comparison_sentences_compare_everything_with_the_first():
     assert lines[0].endswith("2.3 points higher than resnet50's (76.1 %).")
     assert lines[1] == "tiny has about as many parameters as resnet50 and about as many mult-adds."
     assert comparison_sentences(rows[:1]) == []
+
+
+def test_spread_sentence_names_the_least_steady_timing():
+    steady = timing([0.10, 0.11, 0.105], [0.30, 0.33, 0.31])
+    assert spread_sentence({"a": steady}) is None
+    assert spread_sentence({}) is None
+    shaky = timing([0.10, 0.11], [0.30, 0.45])
+    line = spread_sentence({"a": steady, "b": shaky})
+    assert line.startswith("The repeats vary: b's slowest forward+backward pass took 1.5 times "
+                           "as long as its fastest.")

@@ -13,6 +13,7 @@ PAGES = [
     st.Page("pages/views/grad_cam.py", title="Grad-CAM", icon="🔥"),
     st.Page("pages/views/training.py", title="Training", icon="📈"),
     st.Page("pages/views/why_skips.py", title="Why skips work", icon="🔬"),
+    st.Page("pages/views/compare.py", title="Compare", icon="⚖️"),
 ]
 
 navigation = st.navigation(PAGES)

@@ -19,6 +19,9 @@ from explorer.nets.timing import timed_build
 DEFAULT_PRESET = "resnet20"  # the paper's CIFAR net: learns the default training run in minutes
 MAX_SEED = 2**31 - 1
 SPEC_FIELDS = frozenset(f.name for f in dataclasses.fields(NetSpec))
+# Query parameters a page owns (the Compare page's networks): the sidebar's sync leaves them as
+# they are. The page writes its own; Streamlit clears them when the user goes to another page.
+PAGE_PARAMS = frozenset({"compare"})
 
 
 @dataclass(frozen=True)
@@ -87,10 +90,13 @@ def url_query(spec: NetSpec) -> dict[str, str]:
 
 
 def sync_url(choice: Choice) -> None:
+    """Write the sidebar's network and seed into the URL, keeping the ``PAGE_PARAMS``."""
+    current = st.query_params.to_dict()
     wanted = {**url_query(choice.spec), "seed": str(choice.seed)}
     if choice.seed == 0:
         wanted.pop("seed")
-    if st.query_params.to_dict() != wanted:
+    wanted.update({key: value for key, value in current.items() if key in PAGE_PARAMS})
+    if current != wanted:
         st.query_params.from_dict(wanted)
 
 

@@ -147,7 +147,9 @@ def erf_panel(pair: Twins, device) -> None:
         "Luo et al. (2016) measured how much each input pixel moves a unit: the *effective* "
         "receptive field is a blob much smaller than the theoretical one, skip connections make "
         "it smaller still, and training makes it grow. The map is |∂ centre unit / ∂ input| "
-        "averaged over images; the orange square is the theoretical field.")
+        "averaged over images, white where a pixel has no effect; the orange square is the "
+        "theoretical field (drawn along the image's edge, with its size, when it is larger than "
+        "the image) and the dashed square holds 95% of the gradient.")
     names = [n for n in windows(pair.residual_spec) if n != "stem"]
     cols = st.columns(3)
     layer = persist.widget(cols[0].selectbox, "Layer", "why_erf_layer",
@@ -175,7 +177,8 @@ def erf_panel(pair: Twins, device) -> None:
     trained = "trained" if pair.trained else "random init"
     panels = [(f"{name} ({trained})" if "init" not in name else name, result)
               for name, result in found.items()]
-    # Streamlit's theme repaints a shared colour axis; the map's black-to-yellow scale matters.
+    # Streamlit's theme repaints a shared colour axis; the map's white-to-purple scale (zero =
+    # background) matters.
     st.plotly_chart(erf_figure(panels), width="stretch", theme=None)
     table = pd.DataFrame([{"net": n, "layer": r.layer, "theoretical px": r.theoretical,
                            "stride": r.stride, "95% mass side px": r.mass_side()}

@@ -55,6 +55,10 @@ QUICK = [  # the longest first
     quick("bench_analyses", '"lesion": {', '"landscape": {', '"erf": {', '"ratio_cpu"'),
     quick("bench_gradflow", "[wall] ratio gradient_flow / bare passes",
           "[CPU] ratio gradient_flow / (build + bare passes)"),
+    quick("bench_compare", "page ms/img", "resnet32           forward+backward",
+          "goal every page/bare ratio within 10%"),
+    quick("bench_family_table", "stage_table, cold", "torchinfo, meta",
+          "goal stage_table ≤ 0.5× torchinfo's summary (meta)"),
     # without a GPU it says so and exits 0; with one, it runs its checks at the small sizes
     quick("gpu_check", ("no CUDA device", "budget refuses")),
     quick("profile_summary", "| page code (app.py, pages/) |", "page-code line → what it called",

@@ -1,0 +1,97 @@
+"""Compare page timings vs a bare ``torch.utils.benchmark`` timing of the same model and batch.
+
+From the repository root:
+
+    python -m bench.bench_compare                   # the four ResNet-50s at 224 px, batch 4, CPU
+    python -m bench.bench_compare --device cuda --batch 32
+    python -m bench.bench_compare --quick           # resnet20, resnet32 at 32 px: a check
+
+For each network, in one process: ``explorer.analysis.compare.time_network`` (what the Compare
+page runs: a fresh model, one warm-up pass, the median of its repeats) and
+``torch.utils.benchmark.Timer.blocked_autorange`` on a model built once with the same spec and
+seed, with the same batch, the same torch threads (Timer uses one thread unless told) and the same
+modes: eval + ``inference_mode`` for the forward pass; train, ``zero_grad``, cross-entropy and
+backward for a training step. Rounds alternate page and bare timings, so the drift of a shared
+machine hits both; the medians over rounds are compared. Goal: every page/bare ratio within 10 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+
+import torch
+import torch.nn.functional as F
+from torch.utils.benchmark import Timer
+
+from bench.harness import load_average
+from explorer import build, preset
+from explorer.analysis.compare import random_batch, time_network
+
+GOAL = 0.10
+NETWORKS = ("resnet50", "resnext50_32x4d", "wide_resnet50_2", "seresnet50")
+FORWARD = "with torch.inference_mode():\n    model(x)"
+TRAIN = "model.zero_grad(set_to_none=True)\nF.cross_entropy(model(x), y).backward()"
+
+
+def bare(spec, batch: int, device: str, min_run_time: float) -> tuple[float, float]:
+    """Seconds per image of a forward pass and of a training step, timed by torch's Timer."""
+    model = build(spec, seed=0, device=device)
+    x, y = random_batch(spec, batch, 0, torch.device(device))
+    found = []
+    for train, stmt in ((False, FORWARD), (True, TRAIN)):
+        model.train(train)
+        timer = Timer(stmt, globals={"torch": torch, "F": F, "model": model, "x": x, "y": y},
+                      num_threads=torch.get_num_threads())
+        found.append(timer.blocked_autorange(min_run_time=min_run_time).median / batch)
+    return found[0], found[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--networks", nargs="+", default=list(NETWORKS))
+    parser.add_argument("--image-size", type=int, default=None, help="default: each one's own")
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=5, help="the page's timed repeats")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating page/bare rounds")
+    parser.add_argument("--min-run-time", type=float, default=2.0,
+                        help="seconds Timer.blocked_autorange measures for")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--quick", action="store_true",
+                        help="a check that the benchmark runs: resnet20 and resnet32 at 32 px")
+    args = parser.parse_args()
+    if args.quick:
+        args.networks, args.batch, args.repeats, args.rounds = ["resnet20", "resnet32"], 2, 2, 1
+        args.min_run_time = 0.2
+    where = (torch.cuda.get_device_name() if args.device.startswith("cuda")
+             else f"cpu, {torch.get_num_threads()} threads")
+    print(f"torch {torch.__version__}, {where}, batch {args.batch}, {args.repeats} page repeats, "
+          f"{args.rounds} rounds, load average {load_average():.1f} at the start")
+    print(f"  {'network':<18s} {'pass':<16s} {'page ms/img':>12s} {'bare ms/img':>12s} "
+          f"{'page/bare':>10s}")
+    worst = 0.0
+    for name in args.networks:
+        spec = preset(name)
+        if args.image_size:
+            spec = spec.replace(image_size=args.image_size)
+        page: dict[str, list[float]] = {"forward": [], "forward+backward": []}
+        reference: dict[str, list[float]] = {"forward": [], "forward+backward": []}
+        for _ in range(args.rounds):
+            timing = time_network(spec, args.batch, args.device, args.repeats)
+            page["forward"].append(timing.forward_median)
+            page["forward+backward"].append(timing.train_median)
+            forward, train = bare(spec, args.batch, args.device, args.min_run_time)
+            reference["forward"].append(forward)
+            reference["forward+backward"].append(train)
+        for kind in page:
+            ours, theirs = statistics.median(page[kind]), statistics.median(reference[kind])
+            worst = max(worst, abs(ours / theirs - 1))
+            print(f"  {name:<18s} {kind:<16s} {ours * 1e3:12.3f} {theirs * 1e3:12.3f} "
+                  f"{ours / theirs:10.3f}")
+    print(f"load average {load_average():.1f} at the end")
+    print(f"goal every page/bare ratio within {GOAL:.0%}: worst {worst:.1%} off "
+          f"({'met' if worst <= GOAL else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()

@@ -18,7 +18,7 @@ hundred times slower.
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 
 import pytest
@@ -82,14 +82,23 @@ def quick_runs(request):
     """Script name → the future of its quick run, for every test of this module selected."""
     selected = [item.callspec.params["name"] for item in request.session.items
                 if item.module is request.module and hasattr(item, "callspec")]
+    runs, served = {}, [name for name in selected if name in SERVED]
     with ExitStack() as stack:
-        extra = {}
-        if any(name in SERVED for name in selected):
+        args = ()
+        if served:
             env = {"STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": "2", "OMP_NUM_THREADS": "1"}
-            server = stack.enter_context(serving(env, log_dir=ARTIFACTS))
-            extra = {name: ("--url", server.url, "--pid", str(server.pid)) for name in SERVED}
-        pool = stack.enter_context(ThreadPoolExecutor(AT_ONCE))
-        yield {name: pool.submit(run_quick, name, *extra.get(name, ())) for name in selected}
+            try:
+                server = stack.enter_context(serving(env, log_dir=ARTIFACTS))
+                args = ("--url", server.url, "--pid", str(server.pid))
+            except Exception as exc:  # noqa: BLE001  (those runs fail with it; the others run)
+                for name in served:
+                    runs[name] = Future()
+                    runs[name].set_exception(exc)
+        pool = stack.enter_context(ThreadPoolExecutor(AT_ONCE))  # shut down before the server
+        for name in selected:
+            if name not in runs:
+                runs[name] = pool.submit(run_quick, name, *(args if name in SERVED else ()))
+        yield runs
 
 
 @pytest.mark.parametrize("name, lines", QUICK)

@@ -13,7 +13,7 @@ from explorer.analysis.gradcam import (attribute, cam_layers, cam_overlay, color
 from explorer.io.fingerprint import image_digest, tensor_digest
 from explorer.io.images import fit_image, png_bytes, preprocess
 from explorer.io.labels import domain_warning
-from explorer.io.weights import TORCHVISION_WEIGHTS, torchvision_download_bytes
+from explorer.io.weights import torchvision_download_bytes
 from explorer.units import format_bytes, format_probability, plural
 from pages.widgets import downloads, guard, persist, samples, shared, state, weights_picker
 
@@ -129,8 +129,8 @@ with guard.user_errors("Grad-CAM"):
     photos = sum(not p.synthetic for p in images)
     warning = domain_warning(
         weights.dataset, photos, len(images) - photos,
-        f"For photos, pick an ImageNet preset ({', '.join(TORCHVISION_WEIGHTS)}) in the sidebar "
-        f"and then torchvision's pretrained weights here (a "
+        f"For photos, pick a torchvision preset in the sidebar (resnet18, resnet50, a ResNeXt "
+        f"or a Wide ResNet) and then torchvision's pretrained weights here (a "
         f"{format_bytes(torchvision_download_bytes('resnet18'))} download for resnet18).")
     if warning:
         st.warning(warning)

@@ -152,8 +152,8 @@ def uploads(draw: Callable[..., Any], label: str, key: str, *, multiple: bool = 
         name, remove = where.columns([5, 1], vertical_alignment="center")
         name.caption(f"Uploaded: `{kept_file.name[:60].replace('`', chr(39))}` "
                      f"({format_bytes(kept_file.size)})")
-        remove.button("Remove", key=f"{key}:remove:{kept_file.file_id}", on_click=_remove,
-                      args=(key, kept_file.file_id))
+        remove.button("✕", key=f"{key}:remove:{kept_file.file_id}", on_click=_remove,
+                      args=(key, kept_file.file_id), help=f"Remove {kept_file.name[:60]}")
     return held
 
 

@@ -2,7 +2,7 @@
 
 From the repository root:
 
-    python -m bench.bench_compare                   # the four ResNet-50s at 224 px, batch 4, CPU
+    OMP_NUM_THREADS=1 python -m bench.bench_compare   # the four ResNet-50s, 224 px, batch 4
     python -m bench.bench_compare --device cuda --batch 32
     python -m bench.bench_compare --quick           # resnet20, resnet32 at 32 px: a check
 
@@ -13,6 +13,10 @@ seed, with the same batch, the same torch threads (Timer uses one thread unless 
 modes: eval + ``inference_mode`` for the forward pass; train, ``zero_grad``, cross-entropy and
 backward for a training step. Rounds alternate page and bare timings, so the drift of a shared
 machine hits both; the medians over rounds are compared. Goal: every page/bare ratio within 10 %.
+
+On a loaded two-core machine, two torch threads spin against the other processes and make every
+timing (page and bare alike) erratic, up to ten times slower: run it with ``OMP_NUM_THREADS=1``
+there, and compare ratios, not milliseconds.
 """
 
 from __future__ import annotations

@@ -147,6 +147,7 @@ def time_network(spec: NetSpec, batch: int, device: str | torch.device = "cpu",
         raise ValueError(f"The batch and the repeats must be at least 1, got {batch} and "
                          f"{repeats}.")
     device = torch.device(device)
+    _check_batch_norm(spec, batch)
     check_fits(spec, batch, device, training=True)
     report = on_progress or (lambda done, total, message: None)
     total, done = 2 * (WARMUP + repeats), 0
@@ -167,6 +168,19 @@ def time_network(spec: NetSpec, batch: int, device: str | torch.device = "cpu",
         del model
     return Timing(batch, str(device), torch.get_num_threads(), tuple(times["forward"]),
                   tuple(times["train"]))
+
+
+def _check_batch_norm(spec: NetSpec, batch: int) -> None:
+    """BatchNorm in train mode needs more than one value per channel: at batch 1 a stage whose
+    output is 1×1 has only one, and torch would refuse in the middle of the timing."""
+    if spec.norm != "batch" or batch > 1:
+        return
+    smallest = min(row.output_shape[-1] * row.output_shape[-2]
+                   for row in stage_table(spec, 1).rows if row.name != "head")
+    if smallest == 1:
+        raise ValueError(f"At {spec.image_size} px the last stage's maps are 1×1, so a training "
+                         f"step at batch 1 leaves BatchNorm one value per channel, which it "
+                         f"refuses. Use a batch of 2 or more, or a larger image.")
 
 
 def random_batch(spec: NetSpec, batch: int, seed: int, device: torch.device

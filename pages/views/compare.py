@@ -3,13 +3,15 @@ published accuracy."""
 
 import streamlit as st
 
-from explorer.analysis.compare import (MAX_NETWORKS, check_timings_fit, speed_frame,
-                                       time_network, totals, totals_frame)
+from explorer.analysis.compare import (MAX_NETWORKS, WARMUP, check_timings_fit,
+                                       published_top1, speed_frame, time_network, totals,
+                                       totals_frame)
 from explorer.analysis.compare_report import comparison_sentences, spread_sentence
 from explorer.devices import describe
 from explorer.figures.compare import (accuracy_scatter, resolution_width, speed_figure,
                                       stage_bars)
 from explorer.nets.presets import PRESET_HELP, PRESETS, family_of
+from explorer.units import plural
 from pages.widgets import guard, persist, state
 
 SIDEBAR = "sidebar"  # the entry (and URL word) for the sidebar's network
@@ -125,9 +127,11 @@ st.caption("Bars: where each network keeps its weights and spends its mult-adds 
            "network sits further right at the same resolution.")
 
 st.subheader(f"Speed on this device: {describe(choice.device)}")
+warmup = plural(WARMUP, "warm-up pass", "warm-up passes")
 st.caption("Per image, median of the repeats, at the batch above: a forward pass (eval mode, no "
            "autograd) and a training step (forward, cross-entropy, backward). A fresh seeded "
-           "model and one random batch per network, one warm-up pass before the timed ones. "
+           f"model and one random batch per network, {warmup} of each kind before the timed "
+           "ones. "
            "The timing waits for a compute slot, so no other heavy job of this server runs "
            "meanwhile; other programs on the machine still may.")
 run_col, stop_col = st.columns([2, 3])
@@ -166,14 +170,16 @@ if timings:
 st.subheader("Accuracy against cost")
 costs = {"mult-adds": "mult-adds", "forward": "measured forward time",
          "train": "measured forward+backward time"}
-cost = persist.widget(st.radio, "Cost axis", "cmp_cost", "mult-adds",
-                      options=list(costs) if timings else ["mult-adds"], format_func=costs.get,
-                      horizontal=True)
-st.plotly_chart(accuracy_scatter(rows, timings, cost), width="stretch")
+if any(published_top1(row.spec) for row in rows):
+    cost = persist.widget(st.radio, "Cost axis", "cmp_cost", "mult-adds",
+                          options=list(costs) if timings else ["mult-adds"],
+                          format_func=costs.get, horizontal=True)
+    st.plotly_chart(accuracy_scatter(rows, timings, cost), width="stretch")
 st.caption("Top-1: torchvision's published ImageNet accuracy of each preset's IMAGENET1K_V1 "
            "weights at 224 px (from torchvision's metadata; nothing is downloaded). Only "
-           "networks equal to a torchvision preset have one; their training recipes differ "
-           "(hover for the weights), so a gap of a few tenths of a point says little.")
+           "networks equal to a torchvision preset (224 px, 1000 classes) have one; their "
+           "training recipes differ (hover for the weights), so a gap of a few tenths of a point "
+           "says little.")
 
 with sentence_slot:
     for line in comparison_sentences(rows, timings):

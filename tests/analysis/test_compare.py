@@ -128,6 +128,12 @@ def test_the_budget_refuses_before_anything_is_built(monkeypatch):
         check_timings_fit({"tiny": TINY, "resnet50": PRESETS["resnet50"]}, 8)
 
 
+def test_batch_1_on_1x1_maps_is_refused_before_the_timing(monkeypatch):
+    monkeypatch.setattr(compare, "build", lambda *a, **k: pytest.fail("built anyway"))
+    with pytest.raises(ValueError, match="1×1, so a training step at batch 1"):
+        time_network(PRESETS["resnet18"].replace(image_size=32), batch=1, repeats=1)
+
+
 @pytest.mark.parametrize("batch, repeats", [(0, 3), (2, 0)])
 def test_time_network_refuses_empty_settings(batch, repeats):
     with pytest.raises(ValueError, match="at least 1"):

@@ -34,6 +34,12 @@ def test_compare_two_presets_and_time_them(page):
                             "mult-adds")).to_be_visible()
     assert "compare=resnet18%2Cresnet34" in page.url or "compare=resnet18,resnet34" in page.url
     assert "layers=3%2C3%2C3" in page.url or "layers=3,3,3" in page.url  # the sidebar's own
+    set_number(page, "Timed repeats", 20)  # long enough to be stopped
+    page.get_by_role("button", name="Time them on CPU").click()
+    expect(page.locator("[data-testid='stProgress']").first).to_be_visible()
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").click()
+    wait_idle(page, timeout_ms=400_000)
+    expect(page.get_by_text("Stopped. The networks timed before the stop")).to_be_visible()
     set_number(page, "Batch (memory and timing)", 1)
     set_number(page, "Timed repeats", 2)
     page.get_by_role("button", name="Time them on CPU").click()

@@ -1,9 +1,12 @@
 """Lesion study (Veit, Wilber & Belongie 2016, Fig. 3 and 5): delete blocks, measure accuracy.
 
-Deleting a block sets its residual branch to zero, so the block outputs ``relu(shortcut(x))``:
-the identity (or option A's subsample-and-pad) for a residual block, since its input is already
-non-negative. A plain block has no shortcut; it is replaced by the identity when its input and
-output shapes match, and is "cannot be deleted" when it changes the shape (stride or width).
+Deleting a block sets its residual branch to zero, so the block outputs ``finish(shortcut(x))``:
+``relu(shortcut(x))`` for a post-activation block (the identity, or option A's subsample-and-pad,
+since its input is already non-negative), ``shortcut(x)`` itself for a pre-activation block
+(nothing follows its addition; where it changes shape its shortcut reads the block's leading
+BN → ReLU). A plain block has no shortcut; it is replaced by ``finish(x)`` (the identity on a
+non-negative input, or the identity itself) when its input and output shapes match, and is
+"cannot be deleted" when it changes the shape (stride or width).
 
 Every distinct set of deleted blocks is evaluated once (a single-block deletion drawn again at
 k = 1 is not re-run), on data moved to the model's device once.
@@ -23,7 +26,6 @@ from torch import nn
 from explorer.analysis.inputs import Data, Progress, as_batch, model_device, no_progress
 from explorer.data.heldout import EVAL_BATCH
 from explorer.nets.preserved import preserved
-
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ def is_deletable(block: nn.Module) -> bool:
 
 @contextmanager
 def deleted(model: nn.Module, names: Sequence[str]) -> Iterator[None]:
-    """Inside the block, the named blocks compute ``relu(shortcut(x))`` instead of their branch.
+    """Inside the block, the named blocks compute ``finish(shortcut(x))``: their branch is zero.
 
     Raises:
         ValueError: for an unknown block, or a plain block that changes the shape.
@@ -131,11 +133,10 @@ def deleted(model: nn.Module, names: Sequence[str]) -> Iterator[None]:
 
 
 def _shortcut_only(block: nn.Module):
+    # The block's own parts: its shortcut (which may read a pre-activation block's leading
+    # BN -> ReLU; the input itself in a plain block) and whatever follows its addition.
     def forward(x: torch.Tensor) -> torch.Tensor:
-        identity = x
-        if getattr(block, "skip", False) and block.downsample is not None:
-            identity = block.downsample(x)
-        return block.relu(identity)
+        return block.finish(block.shortcut(x))
     return forward
 
 

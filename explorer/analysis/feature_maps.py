@@ -1,8 +1,11 @@
 """Feature maps: what each stage outputs for one image, and what a block's skip adds.
 
-For a residual block ``out = relu(F(x) + shortcut(x))``; `skip_parts` returns ``x``,
+For a residual block ``out = finish(F(x) + shortcut(x))`` (``finish`` is the ReLU of a
+post-activation block, nothing in a pre-activation one); `skip_parts` returns ``x``,
 ``shortcut(x)``, ``F(x)``, ``F(x) + shortcut(x)`` and ``out`` from one forward pass, read by hooks
-on the block and its ``last_norm`` (the branch's final layer), never by re-running pieces.
+on the block, its shortcut and its ``last_layer`` (the layer whose output is ``F(x)``: the last
+norm of a post-activation branch, the last conv of a pre-activation one, the SE gate with
+attention), never by re-running pieces.
 """
 
 from __future__ import annotations
@@ -110,7 +113,7 @@ def skip_parts(model: nn.Module, x: torch.Tensor, block: str) -> SkipParts:
         model.eval()
         target.register_forward_hook(
             lambda m, i, out: seen.update(inputs=i[0][0].detach(), output=out[0].detach()))
-        target.last_norm.register_forward_hook(keep("branch"))
+        target.last_layer.register_forward_hook(keep("branch"))
         shortcut = target.downsample if target.skip else None
         if shortcut is not None:
             shortcut.register_forward_hook(keep("shortcut"))

@@ -18,6 +18,12 @@ from explorer.units import format_number, times
 Variant = Literal["residual", "plain"]
 
 
+def first_conv_weight(spec: NetSpec) -> str:
+    """The name of the network's first conv weight: ``conv1.weight``, or ``conv1.0.weight``
+    where the deep stem makes ``conv1`` a Sequential of three convs (explorer/nets/stems.py)."""
+    return "conv1.0.weight" if spec.stem == "deep" else "conv1.weight"
+
+
 @dataclass(frozen=True)
 class ParamFlow:
     """One parameter: its gradient norm and its own norm (``name`` is relative to the layer)."""
@@ -36,11 +42,16 @@ class ParamFlow:
 class LayerFlow:
     """The stem conv (``conv1``), one residual block (``layer2.3``) or the head (``fc``).
 
-    ``output_grad_norm`` is ‖∂loss/∂output‖ of the stem conv, the block (after its final ReLU) or
-    the fc layer (the logits). Stem and head parameters are named from the model root
-    (``conv1.weight``, ``bn1.bias``, ``fc.weight``), block parameters from the block.
-    ``response_std``/``prenorm_std`` (blocks only): std of the residual branch's response just
-    after / just before its last norm layer, before the addition.
+    ``output_grad_norm`` is ‖∂loss/∂output‖ of the stem conv (all three convs of a deep stem),
+    the block (after whatever follows its addition) or the fc layer (the logits). Stem and head
+    parameters are named from the model root (``conv1.weight``, ``conv1.0.weight`` in a deep
+    stem, ``bn1.bias``, ``fc.weight``; a pre-activation net's ``final_norm`` counts as head),
+    block parameters from the block.
+    ``response_std`` (blocks only): std of the residual branch's output ``F(x)``, just before
+    the addition: after its last norm layer in a post-activation block (He et al.'s Fig. 7
+    quantity), the last conv's output in a pre-activation block, after the gate with SE
+    attention. ``prenorm_std``: std of the branch's last conv output, before any norm or gate
+    that follows it (the same number as ``response_std`` in a pre-activation block without SE).
     """
 
     name: str
@@ -72,8 +83,8 @@ class FlowResult:
 
     @property
     def conv1_grad_norm(self) -> float:
-        """‖∂loss/∂conv1.weight‖, the first conv's weight gradient."""
-        return self.layer("conv1").param("conv1.weight").grad_norm
+        """‖∂loss/∂W‖ of the network's first conv (`first_conv_weight`)."""
+        return self.layer("conv1").param(first_conv_weight(self.spec)).grad_norm
 
 
 @dataclass(frozen=True)

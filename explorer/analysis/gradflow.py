@@ -64,9 +64,11 @@ def gradient_flow(
 
     The Fig. 7 quantity (He et al. 2015: std of each residual branch's response after its last
     norm layer, before the addition) is read in that same train-mode pass, not in eval mode as the
-    paper does on trained nets. With ``norm="batch"`` at init the response is therefore ≈1 in
-    every block of both variants, by construction of BatchNorm; ``prenorm_std`` (the same
-    response before the norm layer) is where the variants differ.
+    paper does on trained nets. With ``norm="batch"`` at init the response of a post-activation
+    block without attention is therefore ≈1 in every block of both variants, by construction of
+    BatchNorm; ``prenorm_std`` (the branch's last conv output, before that norm) is where the
+    variants differ. A pre-activation branch ends with its conv, so there ``response_std`` is
+    that conv's output, and with SE attention it is the gated output (see `LayerFlow`).
 
     Args:
         spec: the architecture; its ``skip`` field is ignored (both variants are measured).
@@ -131,13 +133,16 @@ def measure_flow(
     """
     groups = _layer_groups(model)
     out_norms: dict[str, torch.Tensor] = {}
-    stds: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+    stds: dict[str, dict[str, torch.Tensor]] = {}
     with preserved(model, buffers=True):
         model.train()
         for name, _, module, _ in groups:
             module.register_forward_hook(_grad_norm_hook(name, out_norms))
         for name, block in model.blocks():
-            block.last_norm.register_forward_hook(_std_hook(name, stds))
+            # F(x) is the output of the block's last_layer (a norm, a conv or the SE gate); the
+            # "before the norm" response is the branch's last conv's output.
+            _last_conv(block).register_forward_hook(_std_hook(name, "pre", stds))
+            block.last_layer.register_forward_hook(_std_hook(name, "post", stds))
         params = [p for *_, named in groups for p in named.values()]
         for p in params:  # frozen layers too: their gradients are measured (flags restored)
             p.requires_grad_(True)
@@ -148,15 +153,23 @@ def measure_flow(
 
 
 def _layer_groups(model: ResNet) -> list[tuple[str, str, nn.Module, dict[str, nn.Parameter]]]:
-    """(name, kind, module whose output is measured, its parameters by name) in depth order."""
-    stem = {
-        f"{m}.{n}": p for m in ("conv1", "bn1") for n, p in getattr(model, m).named_parameters()
-    }
-    groups = [("conv1", "stem", model.conv1, stem)]
+    """(name, kind, module whose output is measured, its parameters by name) in depth order.
+
+    Every parameter is in one group: a pre-activation net's ``final_norm`` belongs to the head.
+    """
+    def named(*modules: str) -> dict[str, nn.Parameter]:
+        return {f"{m}.{n}": p for m in modules if hasattr(model, m)
+                for n, p in getattr(model, m).named_parameters()}
+
+    groups = [("conv1", "stem", model.conv1, named("conv1", "bn1"))]
     groups += [(name, "block", blk, dict(blk.named_parameters())) for name, blk in model.blocks()]
-    head = {f"fc.{n}": p for n, p in model.fc.named_parameters()}
-    groups.append(("fc", "head", model.fc, head))
+    groups.append(("fc", "head", model.fc, named("final_norm", "fc")))
     return groups
+
+
+def _last_conv(block: nn.Module) -> nn.Module:
+    """The last conv of a block's residual branch (its ``plan`` names the steps in order)."""
+    return getattr(block, [step for step in block.plan if step.startswith("conv")][-1])
 
 
 def _grad_norm_hook(name: str, store: dict[str, torch.Tensor]):
@@ -168,11 +181,10 @@ def _grad_norm_hook(name: str, store: dict[str, torch.Tensor]):
     return on_forward
 
 
-def _std_hook(name: str, store: dict[str, tuple[torch.Tensor, torch.Tensor]]):
+def _std_hook(name: str, which: str, store: dict[str, dict[str, torch.Tensor]]):
     def on_forward(module: nn.Module, args, output: torch.Tensor) -> None:
         with torch.no_grad():
-            after = std(output)
-            store[name] = (after if args[0] is output else std(args[0]), after)
+            store.setdefault(name, {})[which] = std(output)
 
     return on_forward
 
@@ -183,7 +195,8 @@ def _collect(model, groups, value, grads, out_norms, stds, variant) -> FlowResul
     scalars = [value.detach()]
     for name, _, _, named in groups:  # the same order as the reading loop below
         scalars.append(out_norms.get(name, nan))
-        scalars.extend(stds.get(name, ()))
+        if name in stds:
+            scalars += [stds[name]["pre"], stds[name]["post"]]
         for p in named.values():
             scalars += [l2_norm(next(grads)), l2_norm(p)]
     numbers = iter(torch.stack([s.to(value.device, torch.float64) for s in scalars]).tolist())

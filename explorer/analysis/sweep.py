@@ -2,9 +2,11 @@
 
 Depth counts weighted layers as the paper does (stem conv + branch convs + fc). ``cifar`` stem:
 three stages of n blocks at widths 16/32/64, so depth is 6n+2 for basic (and d2l) blocks and 9n+2
-for bottlenecks (the CIFAR ResNet-164 recipe). ``imagenet`` stem: four stages at widths
-64..512; depths 18/34 (basic) and 50/101/152 (bottleneck) use the presets' stage layouts, and any
-other depth splits its blocks over the stages in ResNet-50's 3:4:6:3 proportion.
+for bottlenecks (the CIFAR ResNet-164 recipe). ``imagenet`` (or ``deep``) stem: four stages at
+widths 64..512; depths 18/34 (basic) and 50/101/152 (bottleneck) use the presets' stage layouts,
+and any other depth splits its blocks over the stages in ResNet-50's 3:4:6:3 proportion. The
+block's ``order`` (post- or pre-activation) and ``attention`` (none or SE) carry over to every
+depth; the first conv is ``conv1`` (the first of the deep stem's three).
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import pandas as pd
 import torch
 
 from explorer.budget import check_fits
+from explorer.analysis.flow_result import first_conv_weight
 from explorer.analysis.gradflow import LossName, compute_loss, random_batch
 from explorer.nets.model import ResNet, build
-from explorer.nets.spec import Block, Norm, NetSpec, Stem
+from explorer.nets.spec import Attention, Block, Norm, NetSpec, Order, Stem
 from explorer.units import change, times
 
 PRESET_LAYERS = {
@@ -44,6 +47,7 @@ def valid_depths(block: Block, count: int = 5, stem: Stem = "cifar") -> tuple[in
 
 def check_depths(block: Block, depths: Sequence[int], stem: Stem = "cifar") -> None:
     """Raise one ``ValueError`` naming every depth a ``block`` sweep cannot build."""
+    _check_stem(stem)
     bad = []
     for depth in depths:
         try:
@@ -60,24 +64,39 @@ def check_depths(block: Block, depths: Sequence[int], stem: Stem = "cifar") -> N
 
 
 MAX_SWEEP_DEPTHS = 12
+SWEEP_STEMS = ("cifar", "imagenet", "deep")
+
+
+def _check_stem(stem: str) -> None:
+    if stem not in SWEEP_STEMS:
+        raise ValueError(f"A sweep's stem is one of {', '.join(map(repr, SWEEP_STEMS))}; "
+                         f"got {stem!r}.")
 
 
 def check_sweep(block: Block, depths: Sequence[int], norms: Sequence[Norm], image_size: int,
-                batch_size: int, device) -> None:
+                batch_size: int, device, *, stem: Stem = "cifar", order: Order = "post",
+                attention: Attention = "none") -> None:
     """Refuse a sweep before anything is built: too many depths, depths ``block`` nets cannot
     have, or a deepest net over the memory budget (one ``ValueError`` each)."""
     if len(depths) > MAX_SWEEP_DEPTHS:
         raise ValueError(f"A sweep takes at most {MAX_SWEEP_DEPTHS} depths; got {len(depths)}.")
-    check_depths(block, depths)
+    check_depths(block, depths, stem=stem)
     for norm in norms or ["batch"]:  # the deepest net must fit before any is built
-        check_fits(sweep_spec(block, max(depths), norm=norm, image_size=image_size),
-                   batch_size, device)
+        check_fits(sweep_spec(block, max(depths), stem=stem, norm=norm, image_size=image_size,
+                              order=order, attention=attention), batch_size, device)
 
 
 def sweep_spec(
-    block: Block, depth: int, *, stem: Stem = "cifar", norm: Norm = "batch", image_size: int = 32
+    block: Block, depth: int, *, stem: Stem = "cifar", norm: Norm = "batch", image_size: int = 32,
+    order: Order = "post", attention: Attention = "none",
 ) -> NetSpec:
-    """The spec of a ``depth``-layer net in a sweep (see the module docstring for the mapping)."""
+    """The spec of a ``depth``-layer net in a sweep (see the module docstring for the mapping).
+
+    Raises:
+        ValueError: a depth ``block`` nets with this stem cannot have, or a combination `NetSpec`
+            refuses (e.g. the d2l block with ``order="pre"``).
+    """
+    _check_stem(stem)
     convs = 3 if block == "bottleneck" else 2
     if not isinstance(depth, int) or isinstance(depth, bool):
         raise ValueError(f"A depth must be a whole number, got {depth!r}.")
@@ -92,6 +111,7 @@ def sweep_spec(
         return NetSpec(
             block=block, layers=(n, n, n), base_width=16, stem="cifar", num_classes=10,
             shortcut="A" if block == "basic" else "B", norm=norm, image_size=image_size,
+            order=order, attention=attention,
         )
     blocks, rest = divmod(depth - 2, convs)
     if rest or blocks < 4:
@@ -101,8 +121,8 @@ def sweep_spec(
         )
     layers = PRESET_LAYERS.get(("basic" if block == "d2l" else block, depth))
     return NetSpec(
-        block=block, layers=layers or _split(blocks, IMAGENET_PROPORTION), stem="imagenet",
-        norm=norm, image_size=image_size,
+        block=block, layers=layers or _split(blocks, IMAGENET_PROPORTION), stem=stem,
+        norm=norm, image_size=image_size, order=order, attention=attention,
     )
 
 
@@ -120,11 +140,12 @@ def _split(total: int, proportion: Sequence[int]) -> tuple[int, ...]:
 def conv1_grad_norm(
     model: ResNet, inputs: torch.Tensor, targets: torch.Tensor, loss: LossName = "cross_entropy"
 ) -> float:
-    """‖∂loss/∂conv1.weight‖ of a model *this module built*, in train mode, nothing else kept."""
+    """‖∂loss/∂W‖ of the first conv (`first_conv_weight`: ``conv1.weight``, or ``conv1.0.weight``
+    in a deep stem) of a model *this module built*, in train mode, nothing else kept."""
     model.train()
     with torch.enable_grad():
         value = compute_loss(loss, model(inputs), targets)
-        (grad,) = torch.autograd.grad(value, model.conv1.weight)
+        (grad,) = torch.autograd.grad(value, model.get_parameter(first_conv_weight(model.spec)))
     return torch.linalg.vector_norm(grad, dtype=torch.float64).item()
 
 
@@ -142,6 +163,8 @@ def depth_sweep(
     *,
     stem: Stem = "cifar",
     loss: LossName = "cross_entropy",
+    order: Order = "post",
+    attention: Attention = "none",
 ) -> pd.DataFrame:
     """The first conv's weight-gradient norm at init for each depth, residual vs plain.
 
@@ -158,8 +181,10 @@ def depth_sweep(
         on_progress: called as ``on_progress(done, total, message)`` after each net.
         should_stop: polled before each net; returning True ends the sweep early with the
             rows measured so far (cancellation).
-        stem: ``cifar`` or ``imagenet``.
+        stem: ``cifar``, ``imagenet`` or ``deep``.
         loss: as in :func:`explorer.gradient_flow`.
+        order, attention: the block's ``post``/``pre`` activation order and ``none``/``se``
+            attention, at every depth.
 
     Returns:
         One row per (norm, depth): ``layers`` (e.g. ``"3-3-3"``), ``residual`` and ``plain``
@@ -170,7 +195,8 @@ def depth_sweep(
     variants = tuple(dict.fromkeys(bool(s) for s in skip))
     if not variants:
         raise ValueError("'skip' must name at least one variant (True, False or both).")
-    specs = [(n, d, sweep_spec(block, d, stem=stem, norm=n, image_size=image_size))
+    specs = [(n, d, sweep_spec(block, d, stem=stem, norm=n, image_size=image_size, order=order,
+                               attention=attention))
              for n in norms for d in depths]  # all validated before anything is built
     total, done, rows = len(specs) * len(variants), 0, []
     for norm_name, depth, spec in specs:

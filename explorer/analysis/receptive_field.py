@@ -31,7 +31,9 @@ class ErfResult:
 
     ``erf`` is ``(H, W)`` at input resolution: mean over images of ``|∂ centre / ∂ input|``
     summed over input channels. ``centre`` is the input pixel ``(row, col)`` the unit is
-    centred on; ``layer_shape`` the layer's ``(h, w)``.
+    centred on; ``layer_shape`` the layer's ``(h, w)``. ``whole_image``: a squeeze-and-excitation
+    gate (a mean over the whole map) lies on the path, so every input pixel can reach the unit
+    and the map may spread beyond the ``theoretical`` window of the convs.
     """
 
     layer: str
@@ -41,6 +43,7 @@ class ErfResult:
     layer_shape: tuple[int, int]
     erf: torch.Tensor
     images: int
+    whole_image: bool = False
 
     def to_dict(self) -> dict:
         """The CLI's JSON shape: layer, theoretical and the map."""
@@ -135,4 +138,4 @@ def effective_receptive_field(model: nn.Module, data: Data, layer: str, batch: i
             on_progress(done, len(starts), f"images {start + 1}-{start + len(x)}")
     centre = (window.start + (h // 2) * window.jump, window.start + (w // 2) * window.jump)
     return ErfResult(layer, window.size, window.jump, centre, (h, w),
-                     (total / len(images)).float(), len(images))
+                     (total / len(images)).float(), len(images), window.whole_image)

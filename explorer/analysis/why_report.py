@@ -161,9 +161,14 @@ def _erf_size(result: ErfResult) -> int | None:
 def erf_sentences(residual: ErfResult, plain: ErfResult | None, image_size: int,
                   residual_init: ErfResult | None = None,
                   plain_init: ErfResult | None = None) -> list[str]:
-    """How much of the theoretical field the ERFs fill; residual vs plain; trained vs init."""
+    """How much of the theoretical field the ERFs fill; residual vs plain; trained vs init.
+
+    Behind a squeeze-and-excitation gate (``whole_image``) every pixel can reach the unit, so
+    the field to fill is the whole image, not the convs' window.
+    """
     lines = []
-    window = min(residual.theoretical, image_size)
+    whole = residual.whole_image
+    window = image_size if whole else min(residual.theoretical, image_size)
     sizes = {}
     for name, result in (("residual net", residual), ("plain twin", plain)):
         if result is None:
@@ -174,9 +179,14 @@ def erf_sentences(residual: ErfResult, plain: ErfResult | None, image_size: int,
             lines.append(f"No gradient reaches the input from {result.layer} in the {name}: its "
                          f"map is all zeros.")
             continue
-        lines.append(f"In the {name}, 95% of the gradient from the centre of {result.layer} "
-                     f"comes from a {side}×{side} px square, {side ** 2 / window ** 2:.0%} of the "
-                     f"theoretical field's area ({result.theoretical} px"
+        start = (f"In the {name}, 95% of the gradient from the centre of {result.layer} "
+                 f"comes from a {side}×{side} px square, {side ** 2 / window ** 2:.0%} of the ")
+        if whole:
+            lines.append(start + f"image's area: a squeeze-and-excitation gate averages over "
+                                 f"the whole map, so every pixel can reach it (its convs alone "
+                                 f"see {result.theoretical} px).")
+            continue
+        lines.append(start + f"theoretical field's area ({result.theoretical} px"
                      + (f", {window} px inside the image)." if window < result.theoretical
                         else ")."))
     r, p = sizes.get("residual net"), sizes.get("plain twin")
@@ -210,8 +220,8 @@ def erf_sentences(residual: ErfResult, plain: ErfResult | None, image_size: int,
 def skip_sentence(parts: SkipParts) -> str:
     """How big the branch's change F(x) is next to the signal the skip carries."""
     if not parts.skip:
-        return (f"{parts.block} has no skip: its output is relu(F(x)) alone, so everything it "
-                f"passes on is computed by its branch.")
+        return (f"{parts.block} has no skip: its output is F(x) alone (after a ReLU in a "
+                f"post-activation block), so everything it passes on is computed by its branch.")
     ratio = parts.branch_ratio
     if ratio is None:
         return f"The shortcut of {parts.block} carries an all-zero signal for this image."

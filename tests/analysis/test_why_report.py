@@ -128,6 +128,13 @@ def test_erf_fraction_clipped_field_and_dead_map():
     assert "all zeros" in erf_sentences(dead, None, 32)[0]
 
 
+def test_erf_behind_a_squeeze_and_excitation_gate_is_measured_against_the_whole_image():
+    gated = dataclasses.replace(erf(17, theoretical=15), whole_image=True)
+    line = erf_sentences(gated, None, 32)[0]
+    assert "17×17 px square, 28% of the image's area" in line
+    assert "its convs alone see 15 px" in line and "theoretical field" not in line
+
+
 def parts(ratio, skip=True):
     x = torch.ones(2, 4, 4)
     return SkipParts("layer1.1", skip, x, x if skip else None, ratio * x,

@@ -76,6 +76,12 @@ def weight_grad_heatmap(
     return fig
 
 
+def ends_in_batchnorm(spec) -> bool:
+    """Whether each branch's response is a BatchNorm's output (post-activation, no SE gate):
+    then at init its std is ≈1 by construction."""
+    return spec.norm == "batch" and spec.order == "post" and spec.attention == "none"
+
+
 def response_std_figure(
     flow: GradientFlow, which: Literal["response", "prenorm"] = "response", trained: bool = False
 ) -> go.Figure:
@@ -96,7 +102,7 @@ def response_std_figure(
         ))
     where = "after" if which == "response" else "before"
     note = ("; ≈1 by construction with BatchNorm"
-            if which == "response" and flow.spec.norm == "batch" and not trained else "")
+            if which == "response" and ends_in_batchnorm(flow.spec) and not trained else "")
     weights = "trained weights" if trained else f"init{note}"
     _titles(fig, "Std of each residual branch's response (He et al. Fig. 7)",
             f"{where} the branch's last norm layer, before the addition; train-mode pass on "

@@ -7,8 +7,8 @@ from explorer.analysis.gradflow import compare_models
 from explorer.analysis.batches import SOURCES, analysis_batch
 from explorer.budget import check_fits
 from explorer.slots import gate
-from explorer.figures.gradflow import (depth_sweep_figure, flow_figure, response_std_figure,
-                                       weight_grad_heatmap)
+from explorer.figures.gradflow import (depth_sweep_figure, ends_in_batchnorm, flow_figure,
+                                       response_std_figure, weight_grad_heatmap)
 from explorer.io.images import MAX_BYTES, load_image
 from explorer.analysis.sweep import (check_sweep, depth_sweep, sweep_spec, sweep_summary,
                                      valid_depths)
@@ -137,7 +137,7 @@ def show_flow(flow, spec, weights: str, trained: bool) -> None:
 
 
 def show_responses(flow, spec, trained: bool) -> None:
-    with_bn = spec.norm == "batch"
+    with_bn = ends_in_batchnorm(spec)
     # With BatchNorm at init the paper's quantity is ≈1 by construction: open on the other view.
     which = persist.widget(
         st.radio, "Measured", "gf_resp", "prenorm" if with_bn and not trained else "response",
@@ -145,8 +145,13 @@ def show_responses(flow, spec, trained: bool) -> None:
         format_func={"response": "after the last norm (paper)",
                      "prenorm": "before the last norm"}.get)
     st.plotly_chart(response_std_figure(flow, which, trained), width="stretch")
-    if not with_bn:
+    if spec.norm != "batch":
         st.caption("Without norm layers both views measure the same response.")
+    elif not with_bn:
+        st.caption("In these blocks the branch does not end in a BatchNorm (a pre-activation "
+                   "block ends in its last conv, an SE block in its gate), so its response is "
+                   "not scaled to unit variance: both views show how each branch's size "
+                   "changes along depth.")
     elif trained:
         st.caption("These are trained weights: after the branch's last BatchNorm each channel's "
                    "std is what its learned scale γ (and the batch) make it, as in He et al.'s "

@@ -21,6 +21,9 @@ def test_each_branch_of_the_subtitles():
     assert "by construction" not in subtitle(response_std_figure(flow, "prenorm"))
     no_norm = gradient_flow(TINY.replace(norm="none"), seed=0, batch_size=4)
     assert "by construction" not in subtitle(response_std_figure(no_norm, "response"))
+    for other in (TINY.replace(order="pre"), TINY.replace(attention="se")):  # no BN at the end
+        flow = gradient_flow(other, seed=0, batch_size=4)
+        assert "by construction" not in subtitle(response_std_figure(flow, "response"))
 
 
 def test_the_live_training_chart_draws_early_estimates_as_open_circles():

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import statistics
 
+import torch
+
 from explorer.analysis.feature_maps import SkipParts
 from explorer.analysis.landscape import LandscapeResult
 from explorer.analysis.lesion import LesionResult
@@ -225,10 +227,15 @@ def skip_sentence(parts: SkipParts) -> str:
     ratio = parts.branch_ratio
     if ratio is None:
         return f"The shortcut of {parts.block} carries an all-zero signal for this image."
+    identity = (parts.shortcut.shape == parts.inputs.shape
+                and bool(torch.equal(parts.shortcut, parts.inputs)))
+    carried = "x" if identity else "what the skip carries"
     if ratio < SKIP_SMALL:
-        how = "small next to x, so the block's output is mostly its input plus a correction"
+        how = (f"small next to {carried}, so the block's output is mostly its input plus a "
+               f"correction")
     elif ratio > SKIP_LARGE:
-        how = "larger than x, so here the branch dominates what the block passes on"
+        how = f"larger than {carried}, so here the branch dominates what the block passes on"
     else:
-        how = "comparable to x: the block both keeps and substantially changes its input"
-    return f"In {parts.block}, ‖F(x)‖ is {ratio:.2f} × ‖x‖: {how}."
+        how = f"comparable to {carried}: the block both keeps and substantially changes its input"
+    norm = "‖x‖" if identity else "‖shortcut(x)‖ (its projected or zero-padded input)"
+    return f"In {parts.block}, ‖F(x)‖ is {ratio:.2f} × {norm}: {how}."

@@ -143,6 +143,10 @@ def parts(ratio, skip=True):
 
 def test_skip_sentences():
     assert "mostly its input plus a correction" in skip_sentence(parts(0.2))
+    assert "× ‖x‖" in skip_sentence(parts(0.2))  # an identity skip carries x itself
+    projected = SkipParts("layer2.0", True, torch.ones(2, 4, 4), torch.ones(4, 2, 2),
+                          0.2 * torch.ones(4, 2, 2), torch.ones(4, 2, 2), torch.ones(4, 2, 2))
+    assert "‖shortcut(x)‖" in skip_sentence(projected)  # the ratio is to what the skip carries
     assert "branch dominates" in skip_sentence(parts(3.0))
     assert "comparable" in skip_sentence(parts(1.0))
     assert "has no skip" in skip_sentence(parts(1.0, skip=False))

@@ -10,7 +10,7 @@ from bench.harness import running_app as _running_app
 
 __all__ = ["ARTIFACTS", "CHROMIUM", "CHROMIUM_FLAGS", "ROOT", "answers_health", "first_visit",
            "free_port", "launch_browser", "metric_value", "running_app", "screenshot",
-           "select_option", "wait_idle"]
+           "select_option", "set_number", "wait_idle"]
 ARTIFACTS = ROOT / "test-artifacts"
 
 
@@ -56,3 +56,12 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def set_number(page, label: str, value: int) -> None:
+    """Type ``value`` into the number field labelled exactly ``label`` and wait for the rerun
+    ("Images" must not match "Held-out images"; a busy shared CPU redraws slowly)."""
+    field = page.get_by_label(label, exact=True)
+    field.fill(str(value))
+    field.press("Enter")
+    wait_idle(page, timeout_ms=400_000)

@@ -5,7 +5,7 @@ from playwright.sync_api import expect, sync_playwright
 
 expect.set_options(timeout=60_000)  # two busy CPU cores redraw slowly
 
-from browser_util import launch_browser, running_app, screenshot, wait_idle
+from browser_util import launch_browser, running_app, screenshot, set_number, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -24,13 +24,6 @@ def page():
         wait_idle(tab, timeout_ms=400_000)
         yield tab
         browser.close()
-
-
-def set_number(page, label: str, value: int) -> None:
-    field = page.get_by_label(label, exact=True)  # "Images" must not match "Held-out images"
-    field.fill(str(value))
-    field.press("Enter")
-    wait_idle(page, timeout_ms=400_000)  # a busy shared CPU redraws slowly
 
 
 def open_tab(page, name: str) -> None:

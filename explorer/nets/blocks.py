@@ -1,8 +1,10 @@
 """The residual block: one builder for torchvision's BasicBlock and Bottleneck (ResNeXt and Wide
-ResNet included), the d2l book's Residual, pre-activation and squeeze-and-excitation blocks.
+ResNet included), the d2l book's Residual, He et al. 2016's activation orders and skip designs,
+and squeeze-and-excitation blocks.
 
 A block is data: its branch convs (`branch_convs`), the order of norms and activations around
-them (explorer/nets/orders.py), an optional SE module and a shortcut. Attribute names follow
+them (explorer/nets/orders.py), an optional SE module, a shortcut and what the skip carries
+(explorer/nets/skips.py). Attribute names follow
 torchvision (``conv1``, ``bn1``, ``downsample``...) so torchvision's and timm's state_dicts load.
 ReLUs are not in place so hooks and autograd never trip over an overwritten tensor.
 """
@@ -18,7 +20,8 @@ from explorer.nets.attention import SqueezeExcite
 from explorer.nets.layers import conv, norm_layer
 from explorer.nets.orders import ORDERS
 from explorer.nets.shortcuts import ZeroPadShortcut, make_shortcut
-from explorer.nets.spec import NetSpec
+from explorer.nets.skips import ShortcutDropout, SkipGate, weigh
+from explorer.nets.spec import GATES, NetSpec
 
 __all__ = ["BranchConv", "ResidualBlock", "ZeroPadShortcut", "branch_convs", "conv",
            "make_shortcut", "norm_layer"]
@@ -59,13 +62,19 @@ class ResidualBlock(nn.Module):
     The branch runs ``plan``, a list of attribute names built from the block's `Order`: for
     ``post``, ``conv1 bn1 relu conv2 bn2`` (then ``relu`` after the addition); for ``pre``,
     ``bn1 relu conv1 bn2 relu conv2`` (nothing after the addition), ``bnK`` being the norm of the
-    ``K``-th conv's unit. With ``attention="se"`` the branch ends with ``se``, so the SE gate
-    scales ``F(x)`` before the addition (timm's seresnet).
+    ``K``-th conv's unit; ``bn_after_add`` ends the branch on ``conv2`` and normalises the sum
+    with ``bn_add``. With ``attention="se"`` the branch ends with ``se``, so the SE gate scales
+    ``F(x)`` before the addition (timm's seresnet).
+
+    The skip design (explorer/nets/skips.py) weighs the two terms before the addition: a gate
+    is ``gate`` (``gate.conv``, a 1×1 conv with a bias), dropout is ``shortcut_dropout``, and
+    the ``conv`` design's projection is ``downsample`` as for option C.
 
     The plain twin (``skip=False``) keeps every branch layer with the same name and drops the
-    shortcut: its block is ``finish(F(x))``. For a post-activation block that is
-    ``relu(F(x))``, for a pre-activation block ``F(x)`` itself (BN → ReLU → conv stacks, nothing
-    after), and an SE block keeps its SE module, which scales the branch as in the residual net.
+    shortcut and every part of the skip design: its block is ``finish(F(x))``. For a
+    post-activation block that is ``relu(F(x))``, for a pre-activation block ``F(x)`` itself
+    (BN → ReLU → conv stacks, nothing after), and an SE block keeps its SE module, which scales
+    the branch as in the residual net.
 
     In a pre-activation block whose shape changes, the shortcut reads the branch's leading
     BN → ReLU (``tap`` steps) instead of the raw input, as He et al.'s code and timm's
@@ -79,6 +88,9 @@ class ResidualBlock(nn.Module):
         cout = convs[-1].cout
         self.skip = spec.skip
         self.stride = stride
+        # The plain twin has no skip, so no skip design: every design gives the same plain net.
+        self.skip_design = spec.skip_design if spec.skip else "identity"
+        self.skip_scale = spec.skip_scale
         steps: list[str] = []
         for k, shape in enumerate(convs, start=1):
             unit = order.last_unit if k == len(convs) else order.unit
@@ -93,7 +105,11 @@ class ResidualBlock(nn.Module):
         shape_changes = stride != 1 or cin != cout
         self.tap = (self.plan.index("conv1")
                     if order.shared_preact and self.skip and shape_changes else 0)
-        self._last_norm = f"bn{len(convs)}"
+        if self.skip_design in GATES:
+            self.gate = SkipGate(cin, cout, stride)
+        elif self.skip_design == "dropout":
+            self.shortcut_dropout = ShortcutDropout()
+        self._last_norm = f"bn{len(convs)}" if "norm" in order.last_unit else None
 
     def _add_step(self, spec: NetSpec, step: str, k: int, shape: BranchConv,
                   unit: tuple[str, ...]) -> str:
@@ -121,10 +137,11 @@ class ResidualBlock(nn.Module):
 
     # ---- the parts --------------------------------------------------------------------
     @property
-    def last_norm(self) -> nn.Module:
+    def last_norm(self) -> nn.Module | None:
         """The norm of the branch's last conv unit: the layer ``zero_init_residual`` zeroes
-        (for ``post`` also the paper's Fig. 7 response; an ``nn.Identity`` without norms)."""
-        return getattr(self, self._last_norm)
+        (for ``post`` also the paper's Fig. 7 response; an ``nn.Identity`` without norms;
+        ``None`` for ``bn_after_add``, whose branch ends on its conv)."""
+        return None if self._last_norm is None else getattr(self, self._last_norm)
 
     @property
     def last_layer(self) -> nn.Module:
@@ -137,24 +154,38 @@ class ResidualBlock(nn.Module):
             x = getattr(self, name)(x)
         return x
 
-    def paths(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """``F(x)`` and the shortcut's output (``None`` in the plain twin), each computed once."""
+    def unweighed(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None,
+                                                   torch.Tensor]:
+        """``F(x)``, the shortcut's output ``h(x)`` (``None`` in the plain twin) and what the
+        shortcut read, each computed once, before the skip design weighs them."""
         shared = self._run(self.plan[: self.tap], x)
         out = self._run(self.plan[self.tap:], shared)
-        if not self.skip:
-            return out, None
         source = shared if self.tap else x
-        return out, source if self.downsample is None else self.downsample(source)
+        if not self.skip:
+            return out, None, source
+        return out, source if self.downsample is None else self.downsample(source), source
+
+    def paths(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The branch term and the shortcut term (``None`` in the plain twin): ``F(x)`` and
+        ``h(x)`` weighed by the skip design (`skips.weigh`)."""
+        out, identity, source = self.unweighed(x)
+        if identity is None:
+            return out, None
+        return weigh(self, out, identity, source)
 
     def branch(self, x: torch.Tensor) -> torch.Tensor:
-        """``F(x)`` alone."""
+        """``F(x)`` alone, before the skip design weighs it."""
         return self._run(self.plan, x)
 
     def shortcut(self, x: torch.Tensor) -> torch.Tensor:
-        """The shortcut's output alone (the input itself in the plain twin): what a deleted
-        block passes on, before `finish`."""
+        """The shortcut term alone (the input itself in the plain twin): what the block passes on
+        when its branch is zero, before `finish`. The skip design applies as in `paths`: a scaled
+        block passes ``λ·h(x)``, a gated one ``(1 − g(x))·h(x)``, whatever the branch."""
         source = self._run(self.plan[: self.tap], x)
-        return source if self.downsample is None else self.downsample(source)
+        if not self.skip:
+            return source
+        identity = source if self.downsample is None else self.downsample(source)
+        return weigh(self, torch.zeros_like(identity), identity, source)[1]
 
     def finish(self, out: torch.Tensor) -> torch.Tensor:
         """The steps after the addition (``relu`` for ``post``, none for ``pre``)."""

@@ -19,6 +19,7 @@ from torch import nn
 from explorer.nets.attention import SqueezeExcite
 from explorer.nets.blocks import ResidualBlock
 from explorer.nets.model import ResNet
+from explorer.nets.skips import EXTRA_MAPS
 from explorer.nets.spec import NetSpec
 from explorer.nets.windows import windows as receptive_windows
 
@@ -112,12 +113,21 @@ def _trace(spec: NetSpec) -> tuple[_Leaf, ...]:
                                 _mult_adds(module, output.shape), fresh))
         return record
 
+    def products(name: str):
+        # A skip design's products (λ·h(x), g·F(x)...) are maps no module outputs.
+        def record(block: ResidualBlock, inputs, output: torch.Tensor) -> None:
+            extra = EXTRA_MAPS[block.skip_design] * output.numel()
+            leaves.append(_Leaf(name.split(".")[0], tuple(output.shape), 0, 0, extra))
+        return record
+
     handles = [
         m.register_forward_hook(hook(name))
         for name, m in model.named_modules()
         if name and (isinstance(m, SqueezeExcite)
                      or not list(m.children()) and not isinstance(m, nn.Sequential))
     ]
+    handles += [block.register_forward_hook(products(name)) for name, block in model.blocks()
+                if EXTRA_MAPS[block.skip_design]]
     try:
         with torch.no_grad():
             model(torch.empty(1, spec.in_channels, spec.image_size, spec.image_size,
@@ -164,8 +174,12 @@ def _linear(features: int, x: torch.Tensor) -> torch.Tensor:
 
 def _block_without_add(block: ResidualBlock, x: torch.Tensor) -> torch.Tensor:
     """``ResidualBlock.forward`` with ``branch + shortcut`` replaced by the branch's shape (equal,
-    or the real forward fails); the shortcut still runs so that its layers are counted."""
-    out, _ = block.paths(x)
+    or the real forward fails); the shortcut and a skip gate still run so that their layers are
+    counted. The skip design's products are not run (a product's meta kernel is Python): they
+    keep the shapes, and their maps are counted by `_trace`."""
+    out, identity, source = block.unweighed(x)
+    if identity is not None and hasattr(block, "gate"):
+        block.gate(source)
     return block.finish(out)
 
 

@@ -16,6 +16,7 @@ from torch import nn
 from explorer.nets.blocks import ResidualBlock
 from explorer.nets.layers import norm_layer
 from explorer.nets.orders import ORDERS
+from explorer.nets.skips import ShortcutDropout, SkipGate
 from explorer.nets.spec import NetSpec
 from explorer.nets.stems import make_stem
 
@@ -91,7 +92,11 @@ def build(spec: NetSpec, seed: int = 0, device: str | torch.device = "cpu") -> R
 
 
 def init_weights(model: ResNet, seed: int) -> None:
-    """torchvision's initialisation, each tensor drawn from its own name-seeded generator."""
+    """torchvision's initialisation, each tensor drawn from its own name-seeded generator.
+
+    A skip gate's 1×1 conv is a conv like any other, its bias then set to the spec's
+    ``gate_bias``; a shortcut dropout's masks are seeded the same way, by its name.
+    """
     with torch.no_grad():
         for name, module in model.named_modules():
             if isinstance(module, nn.Conv2d):
@@ -108,6 +113,11 @@ def init_weights(model: ResNet, seed: int) -> None:
                 bound = 1.0 / math.sqrt(module.in_features)  # nn.Linear's default range
                 module.weight.uniform_(-bound, bound, generator=_generator(seed, f"{name}.weight"))
                 module.bias.uniform_(-bound, bound, generator=_generator(seed, f"{name}.bias"))
+            elif isinstance(module, ShortcutDropout):
+                module.seed, module.calls = int(_generator(seed, name).initial_seed()), 0
+        for module in model.modules():
+            if isinstance(module, SkipGate):
+                module.conv.bias.fill_(model.spec.gate_bias)
         if model.spec.zero_init_residual:
             for _, block in model.blocks():
                 block.last_norm.weight.zero_()

@@ -1,4 +1,9 @@
-"""The shortcut path of a block: identity, option A's zero padding, or a 1x1 projection."""
+"""The shortcut path of a block: identity, option A's zero padding, or a 1x1 projection.
+
+The ``conv`` skip design (He et al. 2016 Fig. 2e, "1×1 convolutional shortcut", which the paper
+calls option C) projects on every block, whatever the shortcut option: option C's projection,
+with option D's pool where D pools.
+"""
 
 from __future__ import annotations
 
@@ -41,9 +46,10 @@ def make_shortcut(spec: NetSpec, cin: int, cout: int, stride: int) -> nn.Module 
     if not spec.skip:
         return None
     shape_changes = stride != 1 or cin != cout
-    if spec.shortcut == "A":
+    every_block = spec.shortcut == "C" or spec.skip_design == "conv"
+    if spec.shortcut == "A" and not every_block:
         return ZeroPadShortcut(stride, cout - cin) if shape_changes else None
-    if spec.shortcut in ("B", "D") and not shape_changes:
+    if not shape_changes and not every_block:
         return None
     projection: list[nn.Module] = []
     if spec.shortcut == "D":

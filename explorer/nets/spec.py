@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Literal, Mapping, get_args
 
@@ -17,10 +18,13 @@ Stem = Literal["imagenet", "cifar", "deep"]
 Shortcut = Literal["A", "B", "C", "D"]
 StrideOn = Literal["3x3", "1x1"]
 Norm = Literal["batch", "none"]
-# Where a block's norms and activations sit (explorer/nets/orders.py); He et al. 2016's other
-# orders join this list.
-Order = Literal["post", "pre"]
+# Where a block's norms and activations sit (explorer/nets/orders.py): He et al. 2016,
+# "Identity Mappings", Fig. 4 (a)-(e), in the figure's order.
+Order = Literal["post", "bn_after_add", "relu_before_add", "relu_preact", "pre"]
 Attention = Literal["none", "se"]
+# What the skip carries (explorer/nets/skips.py): He et al. 2016, Fig. 2 (a)-(f).
+SkipDesign = Literal["identity", "scaled", "exclusive_gate", "shortcut_gate", "conv", "dropout"]
+GATES = ("exclusive_gate", "shortcut_gate")
 
 MAX_STAGES = 6
 MAX_BLOCKS_PER_STAGE = 128  # ResNet-1001 has 111 blocks per stage
@@ -28,6 +32,7 @@ MAX_WIDTH = 8192
 MAX_IMAGE_SIZE = 4096
 MAX_IN_CHANNELS = 64
 MAX_CLASSES = 100_000
+MAX_GATE_BIAS = 30.0  # sigmoid(±30) is 1 - 1e-13 in float64: nothing further changes
 
 EXPANSION = {"basic": 1, "bottleneck": 4, "d2l": 1}
 STEM_STRIDE = {"imagenet": 4, "cifar": 1, "deep": 4}
@@ -40,6 +45,7 @@ LABELS = {
     "in_channels": "Input channels", "num_classes": "Classes", "image_size": "Image size",
     "zero_init_residual": "Zero-init last BN", "groups": "Groups (cardinality)",
     "width_per_group": "Width per group", "order": "Activation order", "attention": "Attention",
+    "skip_design": "Skip design", "skip_scale": "Skip scale", "gate_bias": "Gate bias",
 }
 
 _CHOICES = {
@@ -50,7 +56,10 @@ _CHOICES = {
     "norm": get_args(Norm),
     "order": get_args(Order),
     "attention": get_args(Attention),
+    "skip_design": get_args(SkipDesign),
 }
+# Number fields (not whole numbers): their defaults, and the designs they belong to.
+_NUMBERS = {"skip_scale": (0.5, ("scaled",)), "gate_bias": (-6.0, GATES)}
 
 
 @dataclass(frozen=True)
@@ -81,11 +90,24 @@ class NetSpec:
         width_per_group: channels per group at a stage width of 64; the Bottleneck's inner
             width is ``int(width * width_per_group / 64) * groups`` as in torchvision
             (``groups=1, width_per_group=128`` is Wide ResNet-50-2).
-        order: ``post`` (He et al. 2015: conv → BN → ReLU, ReLU after the addition) or ``pre``
-            (full pre-activation of He et al. 2016, "Identity Mappings": BN → ReLU → conv,
-            nothing after the addition, BN → ReLU before the pool).
+        order: where BN and ReLU sit, He et al. 2016 ("Identity Mappings") Fig. 4:
+            ``post`` (a, the 2015 original: conv → BN → ReLU, ReLU after the addition),
+            ``bn_after_add`` (b: the branch ends on its conv, BN → ReLU after the addition),
+            ``relu_before_add`` (c: the branch ends with BN → ReLU, nothing after the addition),
+            ``relu_preact`` (d: ReLU → conv → BN units, nothing after the addition) or
+            ``pre`` (e, full pre-activation: BN → ReLU → conv units, nothing after the
+            addition, BN → ReLU before the pool). See explorer/nets/orders.py.
         attention: ``none`` or ``se`` (Hu et al. 2018 squeeze-and-excitation at the end of
             each residual branch, reduced as timm's seresnet).
+        skip_design: what the skip carries, He et al. 2016 Fig. 2: ``identity`` (a);
+            ``scaled`` (b: shortcut × ``skip_scale``, branch × (1 − ``skip_scale``));
+            ``exclusive_gate`` (c: g = σ(1×1 conv of x + b), (1 − g)·shortcut + g·F(x));
+            ``shortcut_gate`` (d: (1 − g)·shortcut + F(x)); ``conv`` (e: a 1×1 conv
+            projection on every shortcut, option C's); ``dropout`` (f: dropout with p = 0.5 on
+            the shortcut in training, the identity in eval). See explorer/nets/skips.py. The
+            plain twin (``skip=False``) has no skip, so every design gives the same plain net.
+        skip_scale: the shortcut's factor in the ``scaled`` design (0 to 1).
+        gate_bias: the initial bias b of the gates' 1×1 convs (the paper tries 0 to −7).
     """
 
     block: Block = "basic"
@@ -105,12 +127,17 @@ class NetSpec:
     width_per_group: int = 64
     order: Order = "post"
     attention: Attention = "none"
+    skip_design: SkipDesign = "identity"
+    skip_scale: float = 0.5
+    gate_bias: float = -6.0
 
     def __post_init__(self) -> None:
         # Accept lists from JSON / callers but store tuples so the spec stays hashable.
         object.__setattr__(self, "layers", _int_tuple("layers", self.layers))
         if self.widths is not None:
             object.__setattr__(self, "widths", _int_tuple("widths", self.widths))
+        for name in _NUMBERS:  # -6 and -6.0 are one spec (one cache key, one JSON spelling)
+            object.__setattr__(self, name, _number(name, getattr(self, name)))
         _validate(self)
 
     # ---- derived quantities -------------------------------------------------------------
@@ -225,6 +252,13 @@ def _int_tuple(name: str, value: Any) -> tuple[int, ...]:
     return items
 
 
+def _number(name: str, value: Any) -> float:
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+            or not math.isfinite(value)):
+        raise ValueError(f"'{LABELS[name]}' must be a number, got {value!r}.")
+    return float(value)
+
+
 def _check_int(label: str, value: Any, low: int, high: int, where: str = "") -> None:
     """``where`` narrows the field down, e.g. ``" (stage 2)"``."""
     if not isinstance(value, int) or isinstance(value, bool):
@@ -269,9 +303,31 @@ def _validate(spec: NetSpec) -> None:
     if spec.zero_init_residual and spec.norm == "none":
         raise ValueError("'Zero-init last BN' zeroes a BatchNorm layer, so it needs "
                          "'Normalisation' set to batch.")
-    if spec.shortcut == "A" and spec.skip:
+    if spec.shortcut == "A" and spec.skip and spec.skip_design != "conv":
         _check_option_a_widths(spec)
     _check_block_options(spec)
+    _check_skip_design(spec)
+
+
+def _check_skip_design(spec: NetSpec) -> None:
+    if not 0.0 <= spec.skip_scale <= 1.0:
+        raise ValueError(f"'{LABELS['skip_scale']}' must be from 0 to 1, got {spec.skip_scale:g}.")
+    if not -MAX_GATE_BIAS <= spec.gate_bias <= MAX_GATE_BIAS:
+        raise ValueError(f"'{LABELS['gate_bias']}' must be from {-MAX_GATE_BIAS:g} to "
+                         f"{MAX_GATE_BIAS:g}, got {spec.gate_bias:g}.")
+    for name, (default, designs) in _NUMBERS.items():
+        if getattr(spec, name) != default and spec.skip_design not in designs:
+            raise ValueError(
+                f"'{LABELS[name]}' applies to the {' and '.join(designs)} "
+                f"'{LABELS['skip_design']}' only: set it to {default:g} or pick "
+                f"{' or '.join(designs)}."
+            )
+    if spec.zero_init_residual and spec.order == "bn_after_add":
+        raise ValueError(
+            f"'{LABELS['zero_init_residual']}' zeroes the last BatchNorm of each residual "
+            f"branch, and with the bn_after_add '{LABELS['order']}' the branch ends on its conv "
+            f"(its BatchNorm comes after the addition): turn one of them off."
+        )
 
 
 def _check_block_options(spec: NetSpec) -> None:
@@ -326,6 +382,8 @@ def _encode(value: Any) -> str:
         return "1" if value else "0"
     if isinstance(value, tuple):
         return ",".join(str(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # -6, not -6.0
     return str(value)
 
 
@@ -356,4 +414,9 @@ def _decode(key: str, text: str) -> Any:
         raise ValueError(f"'{LABELS[key]}' must be 1 or 0 in a link, got {text!r}.")
     if key in _CHOICES:
         return text.strip()
+    if key in _NUMBERS:
+        try:
+            return float(text.strip())
+        except ValueError:
+            raise ValueError(f"'{LABELS[key]}' must be a number, got {text!r}.") from None
     return _parse_int(key, text)

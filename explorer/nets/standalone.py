@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from explorer.nets.naming import network_name
+from explorer.nets.orders import ORDERS
 from explorer.nets.presets import FAMILIES, PRESETS
 from explorer.nets.spec import LABELS, NetSpec
 
@@ -20,9 +21,8 @@ from explorer.nets.spec import LABELS, NetSpec
 FIELDS = frozenset({
     "block", "layers", "widths", "base_width", "stem", "skip", "shortcut", "stride_on", "norm",
     "in_channels", "num_classes", "image_size", "zero_init_residual", "groups",
-    "width_per_group", "order", "attention",
+    "width_per_group", "order", "attention", "skip_design", "skip_scale", "gate_bias",
 })
-_ORDERS = ("post", "pre")
 _TV_OPTIONS = ("num_classes", "zero_init_residual")  # torchvision.models.resnet*(...) takes them
 
 
@@ -43,7 +43,8 @@ def standalone_code(spec: NetSpec, seed: int | None = None) -> str:
     _check_covered(spec)
     seed = 0 if seed is None else seed
     parts = [_header(spec, seed), _helpers(spec), _shortcut(spec), _attention(spec),
-             _block(spec), _resnet(spec), _init(spec), _builder(spec), _main()]
+             _skip_parts(spec), _block(spec), _resnet(spec), _init(spec), _builder(spec),
+             _main()]
     return "\n\n\n".join(p.strip("\n") for p in parts if p) + "\n"
 
 
@@ -54,9 +55,6 @@ def _check_covered(spec: NetSpec) -> None:
             label = LABELS.get(f.name, f.name)
             raise ValueError(f"The standalone Python file does not cover '{label}' yet: use the "
                              f"explorer-based code for this network.")
-    if spec.order not in _ORDERS:
-        raise ValueError(f"The standalone Python file does not cover the {spec.order!r} "
-                         f"'{LABELS['order']}' yet: use the explorer-based code.")
 
 
 def _lines(*items: str | None) -> str:
@@ -98,7 +96,7 @@ def _header(spec: NetSpec, seed: int) -> str:
         "import zlib",
         "",
         "import torch",
-        "import torch.nn.functional as F" if spec.skip and spec.shortcut == "A" else None,
+        "import torch.nn.functional as F" if _zero_pads(spec) else None,
         "from torch import nn",
         "",
         "# The explorer's spec this file was written from; the code below does not read it (the",
@@ -131,11 +129,17 @@ def norm(channels):
 '''
 
 
+def _zero_pads(spec: NetSpec) -> bool:
+    """Option A's zero padding is in the net (the ``conv`` skip design projects instead)."""
+    return spec.skip and spec.shortcut == "A" and spec.skip_design != "conv"
+
+
 def _shortcut(spec: NetSpec) -> str | None:
     if not spec.skip:
         return None
     same = "    if stride == 1 and cin == cout:\n        return None"
-    if spec.shortcut == "A":
+    every_block = spec.shortcut == "C" or spec.skip_design == "conv"
+    if _zero_pads(spec):
         return f'''
 class ZeroPadShortcut(nn.Module):
     """Option A (He et al. 2015, section 3.3): the input subsampled, new channels zero; no
@@ -158,14 +162,18 @@ def shortcut(cin, cout, stride):
 '''
     if spec.block == "d2l":
         why, tail = "the d2l book's 1x1 shortcut has no BatchNorm", ""
-    elif spec.order == "pre":
+    elif not ORDERS[spec.order].projection_norm:
         why, tail = "no norm after the projection: its input is already normalised", ""
     else:
         why, tail = None, ", norm(cout)"
     doc = {"B": "Option B: the identity where the shape stays, a 1x1 projection where it changes.",
            "C": "Option C: a 1x1 projection on every block.",
+           "conv": "A 1x1 conv on every shortcut (He et al. 2016, Fig. 2e; option C).",
            "D": "ResNet-D (He et al. 2019): where the shape changes, a 2x2 average pool, then "
-                "the 1x1 projection."}[spec.shortcut]
+                "the 1x1 projection."}["conv" if every_block and spec.shortcut in ("A", "B")
+                                       else spec.shortcut]
+    if spec.shortcut == "D" and every_block:
+        doc += " Every block projects (a 1x1 conv on every shortcut, He et al. 2016, Fig. 2e)."
     if spec.shortcut == "D":
         body = _lines(
             "    # The pool stays module 0 where nothing is pooled, so the projection is always",
@@ -177,8 +185,8 @@ def shortcut(cin, cout, stride):
         body = f"    return nn.Sequential(conv(cin, cout, 1, stride){tail})"
     return _lines(
         "def shortcut(cin, cout, stride):",
-        f'    """{_wrap(doc + " None is the identity itself.", 4)}"""',
-        same if spec.shortcut != "C" else None,
+        f'    """{_wrap(doc + ("" if every_block else " None is the identity itself."), 4)}"""',
+        same if not every_block else None,
         f"    # {why}" if why else None,
         body,
     )
@@ -214,9 +222,53 @@ def _conv_call(cin: str, cout: str, kernel: int, stride: bool, groups: bool = Fa
 _RELU = "self.relu = nn.ReLU()  # not in place: hooks see every activation"
 
 
+_AFTER = {"norm": "self.bn_add", "act": "self.relu"}
+_ORDER_DOC = {
+    "post": "",
+    "bn_after_add": "; the branch ends on its conv, BN -> ReLU after the addition (He et al. "
+                    "2016, Fig. 4b)",
+    "relu_before_add": "; the branch ends with BN -> ReLU, nothing after the addition (He et al. "
+                       "2016, Fig. 4c)",
+    "relu_preact": "; ReLU -> conv -> BN units, nothing after the addition (ReLU-only "
+                   "pre-activation, He et al. 2016, Fig. 4d)",
+    "pre": "; BN -> ReLU before each conv (full pre-activation, He et al. 2016)",
+}
+_DESIGN_DOC = {
+    "identity": "",
+    "scaled": "; the shortcut scaled by SKIP_SCALE, the branch by 1 - SKIP_SCALE (He et al. "
+              "2016, Fig. 2b)",
+    "exclusive_gate": "; a gate g(x) = sigmoid(1x1 conv of x) weighs the branch by g and the "
+                      "shortcut by 1-g (exclusive gating, He et al. 2016, Fig. 2c)",
+    "shortcut_gate": "; a gate g(x) = sigmoid(1x1 conv of x) weighs the shortcut by 1-g "
+                     "(shortcut-only gating, He et al. 2016, Fig. 2d)",
+    "conv": "; a 1x1 conv on every shortcut (He et al. 2016, Fig. 2e)",
+    "dropout": "; dropout (p = 0.5) on the shortcut in training (He et al. 2016, Fig. 2f)",
+}
+_SUM = {
+    "identity": "F(x) + shortcut(x)",
+    "scaled": "(1 - SKIP_SCALE) * F(x) + SKIP_SCALE * shortcut(x)",
+    "exclusive_gate": "g(x) * F(x) + (1 - g(x)) * shortcut(x)",
+    "shortcut_gate": "F(x) + (1 - g(x)) * shortcut(x)",
+    "conv": "F(x) + shortcut(x)",
+    "dropout": "F(x) + dropout(shortcut(x))",
+}
+# The lines that weigh `out` (F(x)) and `identity` (the shortcut's output) before the addition,
+# as explorer/nets/skips.py's `weigh`.
+_WEIGH = {
+    "identity": [], "conv": [],
+    "scaled": ["out = (1.0 - SKIP_SCALE) * out", "identity = SKIP_SCALE * identity"],
+    "exclusive_gate": ["g = self.gate(source)", "out = g * out",
+                       "identity = (1.0 - g) * identity"],
+    "shortcut_gate": ["g = self.gate(source)", "identity = (1.0 - g) * identity"],
+    "dropout": ["identity = self.shortcut_dropout(identity)"],
+}
+
+
 def _block(spec: NetSpec) -> str:
-    """One block class: its convs, norms and ReLUs in the explorer's order and with its names."""
-    pre, bottleneck = spec.order == "pre", spec.block == "bottleneck"
+    """One block class: its convs, norms and ReLUs in the explorer's order and with its names
+    (the `Order`'s steps, explorer/nets/orders.py), then the skip design's parts."""
+    order, bottleneck = ORDERS[spec.order], spec.block == "bottleneck"
+    design = spec.skip_design if spec.skip else "identity"
     grouped = bottleneck and (spec.groups, spec.width_per_group) != (1, 64)
     if bottleneck:
         on_1x1 = spec.stride_on == "1x1"
@@ -231,41 +283,55 @@ def _block(spec: NetSpec) -> str:
         if spec.block == "d2l":
             doc = ("The d2l book's Residual (section 8.6): two 3x3 convs with biases, the first "
                    "strided")
-    doc += ("; BN -> ReLU before each conv (full pre-activation, He et al. 2016)" if pre else "")
+    doc += _ORDER_DOC[spec.order]
     doc += "; an SE gate scales F(x)" if spec.attention == "se" else ""
-    doc += "." if spec.skip else "; no shortcut (the plain twin)."
-    formula = "F(x)" + (" + shortcut(x)" if spec.skip else "")
-    formula = formula if pre else f"relu({formula})"
+    doc += (_DESIGN_DOC[design] + ".") if spec.skip else "; no shortcut (the plain twin)."
+    formula = _SUM[design] if spec.skip else "F(x)"
+    for step in order.after_add:
+        formula = f"{_AFTER[step].split('.')[1]}({formula})"
 
     init, forward = [], []
     for k, (cin, cout, kernel, stride, groups) in enumerate(convs, start=1):
-        last = k == len(convs)
-        conv_line = f"self.conv{k} = {_conv_call(cin, cout, kernel, stride, groups)}"
-        if pre:
-            init += [f"self.bn{k} = norm({cin})"] + ([_RELU] if k == 1 else [])
-            init.append(conv_line)
-            source = "x" if k == 1 else "out"
-            forward.append(f"out = self.conv{k}(self.relu(self.bn{k}({source})))")
-        else:
-            init += [conv_line, f"self.bn{k} = norm({cout})"]
-            init += [_RELU] if k == 1 else []
-            step = f"self.bn{k}(self.conv{k}({'x' if k == 1 else 'out'}))"
-            forward.append(f"out = {step if last else f'self.relu({step})'}")
+        unit = order.last_unit if k == len(convs) else order.unit
+        names = {"conv": f"self.conv{k}", "norm": f"self.bn{k}", "act": "self.relu"}
+        for step in unit:
+            if step == "conv":
+                init.append(f"self.conv{k} = {_conv_call(cin, cout, kernel, stride, groups)}")
+            elif step == "norm":
+                before_conv = unit.index("norm") < unit.index("conv")
+                init.append(f"self.bn{k} = norm({cin if before_conv else cout})")
+            elif _RELU not in init:
+                init.append(_RELU)
+        expression = "x" if k == 1 else "out"
+        for step in unit:
+            expression = f"{names[step]}({expression})"
+        forward.append(f"out = {expression}")
     if spec.attention == "se":
         init.append("self.se = SqueezeExcite(cout)")
         forward.append("out = self.se(out)")
+    for step in order.after_add:
+        if step == "norm":
+            init.append("self.bn_add = norm(cout)")
+        elif _RELU not in init:
+            init.append(_RELU)
     if spec.skip:
         init.append("self.downsample = shortcut(cin, cout, stride)")
-        if pre:
-            forward[0:1] = _preact_shortcut(spec)
-            forward.append("return out + identity  # the skip connection")
+        if design in ("exclusive_gate", "shortcut_gate"):
+            init.append("self.gate = SkipGate(cin, cout, stride)")
+        elif design == "dropout":
+            init.append("self.shortcut_dropout = ShortcutDropout()")
+        if order.shared_preact:
+            init.append("self.shape_changes = stride != 1 or cin != cout")
+            forward[0:1] = _preact_shortcut(order.unit)
         else:
-            forward += ["identity = x if self.downsample is None else self.downsample(x)",
-                        "out = out + identity  # the skip connection", "return self.relu(out)"]
-    else:
-        forward.append("return out" if pre else "return self.relu(out)")
-    if pre and spec.skip and spec.shortcut == "C":
-        init.append("self.shape_changes = stride != 1 or cin != cout")
+            forward += ["source = x  # what the shortcut and the gate read"] * (
+                design in ("exclusive_gate", "shortcut_gate"))
+            forward += ["identity = x if self.downsample is None else self.downsample(x)"]
+        forward += _WEIGH[design] + ["out = out + identity  # the skip connection"]
+    ending = "out"
+    for step in order.after_add:
+        ending = f"{_AFTER[step]}({ending})"
+    forward.append(f"return {ending}")
 
     head = ["expansion = 4" if bottleneck else "expansion = 1", "",
             "def __init__(self, cin, width, stride=1):", "    super().__init__()"]
@@ -279,26 +345,72 @@ def _block(spec: NetSpec) -> str:
         f"GROUPS = {spec.groups}  # the 3x3 conv's groups (ResNeXt's cardinality)",
         f"WIDTH_PER_GROUP = {spec.width_per_group}  # channels per group at a stage width of 64",
         "", "", "") if grouped else ""
+    if design == "scaled":
+        constants += _lines(f"SKIP_SCALE = {spec.skip_scale!r}  # the shortcut's factor", "", "",
+                            "")
     return constants + _lines(
         f"class {_block_name(spec)}(nn.Module):", f'    """{_wrap(doc, 4)}', "",
         f"    out = {formula}", '    """', "",
         *[("    " + line) if line else "" for line in body])
 
 
-_PREACT_TAP = ("# Where the shape changes, the shortcut reads the normalised input too (He et al."
-               " 2016).")
+def _preact_shortcut(unit: tuple[str, ...]) -> list[str]:
+    """A full pre-activation block's first lines: where the shape changes, its shortcut reads
+    the branch's normalised input (He et al. 2016's code, timm's PreActBottleneck)."""
+    names = {"norm": "self.bn1", "act": "self.relu"}
+    expression = "x"
+    for step in unit[: unit.index("conv")]:
+        expression = f"{names[step]}({expression})"
+    return [f"out = {expression}",
+            "# Where the shape changes, the shortcut reads the normalised input too (He et al. "
+            "2016).",
+            "source = out if self.shape_changes else x",
+            "identity = source if self.downsample is None else self.downsample(source)",
+            "out = self.conv1(out)"]
 
 
-def _preact_shortcut(spec: NetSpec) -> list[str]:
-    """A pre-activation block's first lines: where the shape changes, its shortcut reads the
-    branch's normalised input (He et al. 2016's code, timm's PreActBottleneck)."""
-    lines = ["out = self.relu(self.bn1(x))",
-             _PREACT_TAP]
-    if spec.shortcut == "C":  # every block projects, but only a shape change reads `out`
-        lines += ["identity = self.downsample(out if self.shape_changes else x)"]
-    else:
-        lines += ["identity = x if self.downsample is None else self.downsample(out)"]
-    return lines + ["out = self.conv1(out)"]
+_SKIP_GATE = '''
+class SkipGate(nn.Module):
+    """g(x) = sigmoid(1x1 conv of x), one gate value per output unit; its bias starts at
+    GATE_BIAS (init_weights)."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 1, stride=stride, bias=True)
+        self.act = nn.Sigmoid()
+
+    def forward(self, x):
+        return self.act(self.conv(x))
+'''
+_SHORTCUT_DROPOUT = '''
+class ShortcutDropout(nn.Module):
+    """Dropout (p = 0.5) on the shortcut in training, the identity in eval. Each mask comes
+    from a generator seeded by `seed` (init_weights) and the number of training passes, as in
+    ResNet Explorer, so the same seed drops the same elements."""
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.p = p
+        self.seed = 0
+        self.calls = 0
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        gen = torch.Generator(device=x.device).manual_seed((self.seed + self.calls) % 2**63)
+        self.calls += 1
+        keep = torch.empty_like(x).bernoulli_(1.0 - self.p, generator=gen).div_(1.0 - self.p)
+        return x * keep
+'''
+
+
+def _skip_parts(spec: NetSpec) -> str | None:
+    """The classes a skip design adds (explorer/nets/skips.py)."""
+    if not spec.skip or spec.skip_design not in ("exclusive_gate", "shortcut_gate", "dropout"):
+        return None
+    if spec.skip_design == "dropout":
+        return _SHORTCUT_DROPOUT
+    return f"GATE_BIAS = {spec.gate_bias!r}  # the gates' initial bias\n\n\n" + _SKIP_GATE.lstrip("\n")
 
 
 def _wrap(text: str, indent: int, width: int = 96) -> str:
@@ -329,7 +441,7 @@ def _stem(spec: NetSpec) -> tuple[list[str], str]:
         kernel, stride = (7, ", 2") if spec.stem == "imagenet" else (3, "")
         init = [f"self.conv1 = conv(in_channels, stem_width, {kernel}{stride})"]
     x = "self.conv1(x)"
-    if spec.order == "pre":
+    if not ORDERS[spec.order].stem_activated:
         init.append("# No BN -> ReLU here: the first block normalises and activates its input.")
     else:
         init += ["self.bn1 = norm(stem_width)", "self.relu = nn.ReLU()"]
@@ -359,7 +471,7 @@ def _resnet(spec: NetSpec) -> str:
     init += [f"self.layer{i + 1} = self._make_layer(block, widths[{i}], layers[{i}], "
              f"stride={1 if i == 0 else 2})" for i in range(n)]
     forward = [f"x = {stem_x}", *[f"x = self.layer{i + 1}(x)" for i in range(n)]]
-    if spec.order == "pre":
+    if ORDERS[spec.order].head_activated:
         init += [_HEAD_NOTE, "self.final_norm = norm(self.channels)",
                  "self.final_relu = nn.ReLU()"]
         forward.append("x = self.final_relu(self.final_norm(x))")
@@ -405,7 +517,7 @@ def init_weights(model, seed):
                 bound = 1.0 / math.sqrt(module.in_features)  # nn.Linear's default range
                 module.weight.uniform_(-bound, bound, generator=_generator(seed, f"{name}.weight"))
                 module.bias.uniform_(-bound, bound, generator=_generator(seed, f"{name}.bias"))
-{zero_init}\
+{skip}{zero_init}\
 
 
 def _generator(seed, name):
@@ -417,6 +529,17 @@ _INIT_NORM = """\
                 module.weight.fill_(1.0)
                 module.bias.zero_()
                 module.reset_running_stats()
+"""
+_DROPOUT_SEED = """\
+            elif isinstance(module, ShortcutDropout):
+                # The seed of its masks, drawn by name like a weight.
+                module.seed, module.calls = _generator(seed, name).initial_seed(), 0
+"""
+_GATE_BIAS = """\
+        # Each skip gate's bias starts at GATE_BIAS: g(x) = sigmoid(W x + GATE_BIAS).
+        for module in model.modules():
+            if isinstance(module, SkipGate):
+                module.conv.bias.fill_(GATE_BIAS)
 """
 _ZERO_INIT = """\
         # zero_init_residual: each residual branch starts at zero, so each block starts as its
@@ -432,7 +555,13 @@ def _init(spec: NetSpec) -> str:
     zero_init = (_ZERO_INIT.format(block=_block_name(spec), last=last)
                  if spec.zero_init_residual else "")
     norm = _INIT_NORM if spec.norm == "batch" else ""
-    return _INIT.replace("{norm}", norm).replace("{zero_init}", zero_init)  # f-strings inside
+    design = spec.skip_design if spec.skip else "identity"
+    skip = {"dropout": _DROPOUT_SEED, "exclusive_gate": _GATE_BIAS,
+            "shortcut_gate": _GATE_BIAS}.get(design, "")
+    if skip is _DROPOUT_SEED:  # inside the loop over modules, before zero_init
+        norm, skip = norm + skip, ""
+    return (_INIT.replace("{norm}", norm).replace("{skip}", skip)  # f-strings inside
+            .replace("{zero_init}", zero_init))
 
 
 def _builder(spec: NetSpec) -> str:

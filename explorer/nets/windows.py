@@ -8,7 +8,10 @@ layer is centred on input pixel ``(c + i·j, c + i'·j)``.
 
 The branch is the largest path whatever the block: a ResNet-D shortcut's 2x2 pool and 1x1 conv
 see less than the branch's strided 3x3 (or its strided 1x1 and then a 3x3), and a pre-activation
-block has the same convs as a post-activation one. A squeeze-and-excitation gate is a mean over
+block has the same convs as a post-activation one, and so has every order of He et al. 2016's
+Fig. 4. The skip designs of its Fig. 2 add nothing wider: a ``conv`` shortcut is a 1×1 conv
+(with the block's stride), a skip gate is a 1×1 conv of the block's input, and a scale or a
+dropout mask acts on each unit alone. A squeeze-and-excitation gate is a mean over
 the whole map, so once one is on the path every unit depends on every input pixel: ``whole_image``
 says so, and ``size`` stays the window of the convs alone.
 """

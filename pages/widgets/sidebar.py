@@ -5,9 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import PRESETS, NetSpec
+from explorer.nets.spec import GATES
 from explorer.nets.presets import FAMILIES, PRESET_HELP, family_of
 from explorer.devices import available_choices, describe
 from explorer.nets.naming import matching_preset, plain_twin_of
+from explorer.nets.reference import design_runs_text, order_findings, skip_design_findings
 
 from . import guard, spec_file, state
 
@@ -39,11 +41,31 @@ BLOCK_HELP = ("BasicBlock (ResNet-18/34, the CIFAR nets): two 3×3 convs; the fi
 STEMS = {"imagenet": "imagenet", "cifar": "cifar", "deep": "deep"}
 STEM_HELP = ("imagenet: 7×7/2 conv + 3×3/2 max-pool. cifar: one 3×3 conv. deep (ResNet-C, He et "
              "al. 2019): three 3×3 convs, then the max-pool.")
-ORDERS = {"post": "post (2015)", "pre": "pre-activation (2016)"}
-ORDER_HELP = ("Where BatchNorm and ReLU sit. post: He et al. 2015, conv → BN → ReLU, ReLU after "
-              "the addition. pre: He et al. 2016 'Identity Mappings', BN → ReLU → conv, nothing "
+ORDERS = {"post": "post (2015)", "bn_after_add": "BN after add", "relu_before_add":
+          "ReLU before add", "relu_preact": "ReLU-only pre-act", "pre": "pre-activation (2016)"}
+ORDER_HELP = ("Where BatchNorm and ReLU sit (He et al. 2016 'Identity Mappings', Fig. 4). post: "
+              "He et al. 2015, conv → BN → ReLU, ReLU after the addition. BN after add: the "
+              "branch ends on its conv, BN → ReLU after the addition. ReLU before add: the "
+              "branch ends with BN → ReLU, nothing after the addition. ReLU-only pre-act: "
+              "ReLU → conv → BN, nothing after the addition. pre: BN → ReLU → conv, nothing "
               "after the addition, so the skip is a clean identity path; the net ends with "
-              "BN → ReLU before the pool.")
+              "BN → ReLU before the pool. " + order_findings())
+SKIP_DESIGNS = {"identity": "identity", "scaled": "scaled", "exclusive_gate": "exclusive gate",
+                "shortcut_gate": "shortcut-only gate", "conv": "1×1 conv", "dropout": "dropout"}
+SKIP_DESIGN_HELP = ("What each skip carries (He et al. 2016 'Identity Mappings', Fig. 2). "
+                    "identity: x. scaled: shortcut × scale, branch × (1 − scale). exclusive "
+                    "gate: (1 − g)·shortcut + g·F(x), g = σ(1×1 conv of x + bias). shortcut-only "
+                    "gate: (1 − g)·shortcut + F(x). 1×1 conv: a projection on every shortcut. "
+                    "dropout: dropout 0.5 on the shortcut while training. With skips off every "
+                    "design is the same plain net. " + skip_design_findings())
+SKIP_SCALE_HELP = ("The scaled design's shortcut factor, 0 to 1; the branch gets 1 − it, and 0 "
+                   "is the plain net. He et al. 2016, test error of ResNet-110 on CIFAR-10: "
+                   f"{design_runs_text('scaled')}; {design_runs_text('identity')}.")
+GATE_BIAS_HELP = ("The gates' initial bias b, −30 to 30: g = σ(1×1 conv of x + b) starts near 0 "
+                  "for a very negative b, so the shortcut starts as nearly the identity. He et "
+                  "al. 2016, test error of ResNet-110 on CIFAR-10: exclusive gate "
+                  f"{design_runs_text('exclusive_gate')}; shortcut-only gate "
+                  f"{design_runs_text('shortcut_gate')}.")
 ATTENTION_HELP = ("se: squeeze-and-excitation (Hu et al. 2018): each branch's channels are "
                   "rescaled by a gate computed from their global average (reduction 16).")
 
@@ -72,6 +94,20 @@ def _widgets_from_spec(spec: NetSpec) -> None:
     ss.w_image_size, ss.w_zero_init = spec.image_size, spec.zero_init_residual
     ss.w_groups, ss.w_width_per_group = spec.groups, spec.width_per_group
     ss.w_order, ss.w_attention = spec.order, spec.attention
+    ss.w_skip_design = spec.skip_design
+    ss.w_skip_scale, ss.w_gate_bias = spec.skip_scale, spec.gate_bias
+
+
+def _skip_numbers(ss) -> dict:
+    """Skip scale and gate bias as the sidebar holds them, each only where its design uses it
+    (a disabled widget keeps its value for when its design comes back)."""
+    defaults = NetSpec()
+    return {
+        "skip_scale": (float(ss.w_skip_scale) if ss.w_skip_design == "scaled"
+                       else defaults.skip_scale),
+        "gate_bias": (float(ss.w_gate_bias) if ss.w_skip_design in GATES
+                      else defaults.gate_bias),
+    }
 
 
 def _optional_list(label: str, text: str) -> tuple[int, ...] | None:
@@ -111,7 +147,8 @@ def _on_field(field: str) -> None:
             in_channels=int(ss.w_in_channels), num_classes=int(ss.w_num_classes),
             image_size=int(ss.w_image_size), zero_init_residual=bool(ss.w_zero_init),
             groups=int(ss.w_groups), width_per_group=int(ss.w_width_per_group),
-            order=ss.w_order, attention=ss.w_attention,
+            order=ss.w_order, attention=ss.w_attention, skip_design=ss.w_skip_design,
+            **_skip_numbers(ss),
         )
     except ValueError as exc:
         ss.spec_error = str(exc)
@@ -154,7 +191,8 @@ def draw() -> state.Choice:
         ss.w_seed = ss.seed
     in_expander = {"w_base_width", "w_widths", "w_stem", "w_shortcut", "w_stride_on", "w_norm",
                    "w_zero_init", "w_in_channels", "w_image_size", "w_num_classes", "w_groups",
-                   "w_width_per_group", "w_order", "w_attention"}
+                   "w_width_per_group", "w_order", "w_attention", "w_skip_design",
+                   "w_skip_scale", "w_gate_bias"}
     failed = ss.get("spec_error_field") if ss.get("spec_error") else None
     with st.sidebar:
         st.selectbox("Preset", PRESET_OPTIONS, key="w_preset", on_change=_on_preset,
@@ -186,7 +224,8 @@ def draw() -> state.Choice:
             _field(st.radio, "Normalisation", "w_norm", options=["batch", "none"],
                    horizontal=True, help="none: no BatchNorm anywhere (conv biases on).")
             _field(st.checkbox, "Zero-init last BN of each branch", "w_zero_init")
-        with st.expander("ResNeXt, Wide, pre-activation, SE", expanded=failed in in_expander):
+        with st.expander("ResNeXt, Wide, activation order, SE, skip design",
+                         expanded=failed in in_expander):
             _field(st.number_input, "Groups (cardinality)", "w_groups", step=1,
                    disabled=ss.w_block != "bottleneck",
                    help="ResNeXt (Xie et al. 2017): the Bottleneck's 3×3 conv split into this "
@@ -200,6 +239,14 @@ def draw() -> state.Choice:
                    format_func=ORDERS.get, horizontal=True, help=ORDER_HELP)
             _field(st.radio, "Attention", "w_attention", options=["none", "se"],
                    horizontal=True, help=ATTENTION_HELP)
+            _field(st.selectbox, "Skip design", "w_skip_design", options=list(SKIP_DESIGNS),
+                   format_func=SKIP_DESIGNS.get, help=SKIP_DESIGN_HELP)
+            _field(st.number_input, "Skip scale", "w_skip_scale", step=0.05, format="%.2f",
+                   disabled=ss.w_skip_design != "scaled",
+                   help=SKIP_SCALE_HELP)
+            _field(st.number_input, "Gate bias", "w_gate_bias", step=1.0, format="%.1f",
+                   disabled=ss.w_skip_design not in GATES,
+                   help=GATE_BIAS_HELP)
         with st.expander("Input, classes, seed, device", expanded=failed in in_expander):
             _field(st.number_input, "Input channels", "w_in_channels", step=1, help="1 to 64.")
             _field(st.number_input, "Image size (px)", "w_image_size", step=1,
@@ -222,4 +269,5 @@ def draw() -> state.Choice:
 
 _FIELDS = {"w_block", "w_layers", "w_skip", "w_base_width", "w_widths", "w_stem", "w_shortcut",
            "w_stride_on", "w_norm", "w_zero_init", "w_in_channels", "w_image_size",
-           "w_num_classes", "w_groups", "w_width_per_group", "w_order", "w_attention"}
+           "w_num_classes", "w_groups", "w_width_per_group", "w_order", "w_attention",
+           "w_skip_design", "w_skip_scale", "w_gate_bias"}

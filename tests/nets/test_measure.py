@@ -35,6 +35,14 @@ SPECS = {
     # that at batch 1, so the meta trace must not run in train mode).
     "six-stages": NetSpec(layers=(1,) * 6, base_width=2, stem="cifar", image_size=32,
                           num_classes=3),
+    # He et al. 2016's skip designs and orders: a gate's 1x1 conv is counted, its products'
+    # saved maps are in the estimate.
+    "gate-bn-after-add": NetSpec(layers=(1, 1), base_width=8, stem="cifar", image_size=16,
+                                 skip_design="exclusive_gate", order="bn_after_add",
+                                 num_classes=10),
+    "dropout-relu-preact-no-norm": NetSpec(layers=(1, 1), base_width=8, stem="cifar",
+                                           image_size=16, skip_design="dropout",
+                                           order="relu_preact", norm="none", num_classes=10),
 }
 
 
@@ -173,7 +181,8 @@ BOUNDS = {"batch": 1.75, "none": 2.6}
 
 
 @pytest.mark.parametrize("name", ["resnet18@64", "bottleneck-1x1", "d2l", "resnet20", "plain",
-                                  "no-norm-C", "empty-stage-A"])
+                                  "no-norm-C", "empty-stage-A", "gate-bn-after-add",
+                                  "dropout-relu-preact-no-norm"])
 def test_activation_estimate_bounds_what_autograd_saves(name):
     spec = SPECS[name]
     saved = saved_for_backward_bytes(spec, batch=2)

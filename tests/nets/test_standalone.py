@@ -55,6 +55,25 @@ CASES = {
         num_classes=3, image_size=16),
     "custom widths, an empty stage": NetSpec(layers=(1, 0, 2), widths=(8, 16, 24), stem="cifar",
                                              num_classes=4, image_size=8),
+    # He et al. 2016's orders (Fig. 4) and skip designs (Fig. 2).
+    "BN after addition, exclusive gate (bias -3)": _R20.replace(
+        layers=(1, 2, 1), order="bn_after_add", skip_design="exclusive_gate", gate_bias=-3.0),
+    "ReLU before addition, bottleneck, shortcut-only gate": _BOTTLENECK.replace(
+        order="relu_before_add", skip_design="shortcut_gate"),
+    "ReLU-only pre-activation, scaled 0.3": _R20.replace(
+        layers=(1, 1, 1), order="relu_preact", skip_design="scaled", skip_scale=0.3),
+    "pre-activation, conv shortcut on option A": _R20.replace(layers=(1, 2, 1), order="pre",
+                                                              skip_design="conv"),
+    "pre-activation bottleneck, option C, exclusive gate": _PREACT_BOTTLENECK.replace(
+        shortcut="C", skip_design="exclusive_gate"),
+    "dropout shortcut, deep stem, shortcut D": _BOTTLENECK.replace(stem="deep", shortcut="D",
+                                                                   skip_design="dropout"),
+    "conv shortcut, shortcut D, ReLU-only pre-activation": _BOTTLENECK.replace(
+        shortcut="D", skip_design="conv", order="relu_preact"),
+    "d2l, scaled": NetSpec(block="d2l", layers=(1, 1), base_width=8, skip_design="scaled",
+                           num_classes=5, image_size=16),
+    "exclusive gate plain twin, BN after addition": _R20.replace(
+        layers=(1, 1, 1), skip_design="exclusive_gate", order="bn_after_add", skip=False),
 }
 ALLOWED_IMPORTS = {"math", "zlib", "torch", "torch.nn", "torch.nn.functional"}
 
@@ -72,8 +91,10 @@ CHILD = textwrap.dedent("""
         model = net.build_model()
         torch.save(model.state_dict(), f"init{i}.pt")
         model.load_state_dict(torch.load(f"weights{i}.pt", weights_only=True), strict=True)
+        x = torch.load(f"x{i}.pt", weights_only=True)
         with torch.no_grad():
-            torch.save(model.eval()(torch.load(f"x{i}.pt", weights_only=True)), f"logits{i}.pt")
+            torch.save(model.eval()(x), f"logits{i}.pt")
+            torch.save(model.train()(x), f"train{i}.pt")  # batch statistics, dropout masks
         with contextlib.redirect_stdout(io.StringIO()) as printed:
             runpy.run_path(f"net{i}.py", run_name="__main__")
         out[i] = printed.getvalue()
@@ -120,7 +141,7 @@ def outcome(tmp_path_factory):
                         generator=torch.Generator().manual_seed(i))
         torch.save(x, folder / f"x{i}.pt")
         with torch.no_grad():
-            want[i] = (init, model.eval()(x))
+            want[i] = (init, model.eval()(x), model.train()(x))
     done = subprocess.run([sys.executable, "-I", "-c", CHILD, str(len(CASES))], cwd=folder,
                           env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
                           timeout=300, check=False)
@@ -133,13 +154,15 @@ def test_the_file_builds_the_explorers_network_without_explorer(outcome, i, name
     folder, want, printed = outcome
     spec = CASES[name]
     assert imported_modules(standalone_code(spec)) <= ALLOWED_IMPORTS
-    init, logits = want[i]
+    init, logits, train_logits = want[i]
     got = torch.load(folder / f"init{i}.pt", weights_only=True)
     assert list(got) == list(init)  # the same names, in the same order
     assert {k: v.shape for k, v in got.items()} == {k: v.shape for k, v in init.items()}
     # The same seed gives the same initial weights, bit for bit.
     assert all(torch.equal(got[k], init[k]) for k in init), name
     torch.testing.assert_close(torch.load(folder / f"logits{i}.pt", weights_only=True), logits)
+    torch.testing.assert_close(torch.load(folder / f"train{i}.pt", weights_only=True),
+                               train_logits)
     assert f"logits of shape (2, {spec.num_classes})" in printed[str(i)]
 
 
@@ -149,6 +172,9 @@ def test_the_cases_use_every_choice_of_every_field():
         assert used == set(choices), field
     for field in ("skip", "zero_init_residual"):
         assert {getattr(spec, field) for spec in CASES.values()} == {True, False}, field
+    default = NetSpec()
+    for field in ("skip_scale", "gate_bias"):  # a value other than the default is written out
+        assert any(getattr(spec, field) != getattr(default, field) for spec in CASES.values())
 
 
 def test_every_spec_field_is_covered():

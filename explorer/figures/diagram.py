@@ -21,6 +21,39 @@ STAGE_COLORS = STAGE_FILLS
 SKIP_COLOR, PROJECTION_COLOR, OFF_COLOR = RESIDUAL, ACCENT, MUTED
 SHORTCUT_WORDS = {"identity": "identity", "projection": "1×1 projection", "pad": "zero-padded "
                   "identity", "pool": "2×2 average pool, then 1×1 projection (ResNet-D)"}
+# He et al. 2016 ("Identity Mappings"): what the skip carries (Fig. 2) and where BN and ReLU
+# sit (Fig. 4), in a box's lines and its hover.
+ORDER_LINES = {"pre": "BN·ReLU first", "relu_preact": "ReLU first",
+               "relu_before_add": "ReLU before ⊕", "bn_after_add": "BN·ReLU after ⊕"}
+ORDER_WORDS = {
+    "bn_after_add": "BN after addition: the branch ends on its conv, BN → ReLU after ⊕",
+    "relu_before_add": "ReLU before addition: the branch ends with BN → ReLU, nothing after ⊕",
+    "relu_preact": "ReLU-only pre-activation: ReLU → conv → BN, nothing after ⊕",
+    "pre": "pre-activation: BN → ReLU before each conv, nothing after ⊕",
+}
+
+
+def design_words(spec: NetSpec) -> str:
+    """What the skip carries, in words ('' for the identity or a plain net)."""
+    if not spec.skip:
+        return ""
+    s, b = spec.skip_scale, spec.gate_bias
+    return {
+        "identity": "",
+        "scaled": f"scaled skip: {s:g}·shortcut + {1 - s:g}·F(x)",
+        "exclusive_gate": f"exclusive gate: (1 − g)·shortcut + g·F(x), g = σ(1×1 conv of the "
+                          f"block's input + b), b starts at {b:g}",
+        "shortcut_gate": f"shortcut-only gate: (1 − g)·shortcut + F(x), g = σ(1×1 conv of the "
+                         f"block's input + b), b starts at {b:g}",
+        "conv": "1×1 conv on every shortcut",
+        "dropout": "dropout 0.5 on the shortcut while training (the identity in eval)",
+    }[spec.skip_design]
+
+
+def _design_mark(spec: NetSpec) -> str | None:
+    """The short mark on a skip arc: the scale, the gate or the dropout."""
+    return {"scaled": f"× {spec.skip_scale:g}", "exclusive_gate": "gate 1 − g",
+            "shortcut_gate": "gate 1 − g", "dropout": "dropout ½"}.get(spec.skip_design)
 
 
 @dataclass(frozen=True)
@@ -41,10 +74,16 @@ def _branch_label(spec: NetSpec, width: int) -> str:
         lines = [f"1×1, {inner}", f"3×3, {inner}{grouped}", f"1×1, {width * spec.expansion}"]
     else:
         lines = [f"3×3, {width}", f"3×3, {width}"]
-    if spec.order == "pre":
-        lines.insert(0, "BN·ReLU first")
+    if spec.order in ("pre", "relu_preact"):
+        lines.insert(0, ORDER_LINES[spec.order])
+    elif spec.order in ORDER_LINES:
+        lines.append(ORDER_LINES[spec.order])
     if spec.attention == "se":
         lines.append("+ SE gate")
+    if spec.skip and spec.skip_design == "exclusive_gate":
+        lines.append("× g")  # the branch is weighed by the gate too
+    elif spec.skip and spec.skip_design == "scaled":
+        lines.append(f"× {1 - spec.skip_scale:g}")
     return "<br>".join(lines)
 
 
@@ -54,15 +93,19 @@ def _branch_hover(spec: NetSpec, stride: int) -> str:
         where = ("the first 1×1 conv" if spec.block == "bottleneck" and spec.stride_on == "1x1"
                  else "the 3×3 conv" if spec.block == "bottleneck" else "the first 3×3 conv")
         parts.append(f"downsamples: stride {stride} on {where}")
-    if spec.order == "pre":
-        parts.append("pre-activation: BN → ReLU before each conv, nothing after ⊕")
+    if spec.order in ORDER_WORDS:
+        parts.append(ORDER_WORDS[spec.order])
     if spec.attention == "se":
         parts.append("SE: global average pool → 1×1 → ReLU → 1×1 → sigmoid scales the "
                      "branch's channels before ⊕")
+    if design_words(spec):
+        parts.append(design_words(spec))
     return "; ".join(parts)
 
 
 def _shortcut_kind(spec: NetSpec, first: bool, changes_shape: bool, stride: int = 1) -> str:
+    if spec.skip and spec.skip_design == "conv":  # a 1×1 conv on every shortcut
+        return "pool" if spec.shortcut == "D" and first and stride != 1 else "projection"
     if spec.shortcut == "C" or (first and changes_shape):
         if spec.shortcut == "A":
             return "pad"
@@ -222,6 +265,11 @@ def _draw_skip(fig: _Canvas, spec: NetSpec, x: float, node: Node) -> None:
     if spec.skip and label:
         fig.add_annotation(x=(start + end) / 2, y=1.15, text=label, showarrow=False,
                            font=dict(size=9, color=PROJECTION_COLOR))
+    mark = _design_mark(spec) if spec.skip else None
+    if mark:  # the gate, the scale or the dropout, boxed on the arc
+        fig.add_annotation(x=(start + end) / 2, y=1.0 + (0.38 if label else 0.0), text=mark,
+                           showarrow=False, font=dict(size=9, color=color), bgcolor="white",
+                           bordercolor=color, borderwidth=1, borderpad=1)
     fig.add_annotation(x=end, y=0.0, text="⊕" if spec.skip else "", showarrow=False,
                        font=dict(size=16, color=color))
 

@@ -82,3 +82,44 @@ def test_the_overview_slider_carries_no_text_that_could_overlap():
     fig = network_diagram(PRESETS["resnet152"], expand=True)
     assert not [t for t in fig.data if t.mode and "text" in t.mode]  # traces show in the slider
     assert sum("<b>layer3</b>" in a.text for a in fig.layout.annotations) >= 2  # main view
+
+
+# ---- He et al. 2016: skip designs on the arcs, orders in the boxes ----------------------
+def _marks(spec):
+    return [a.text for a in network_diagram(spec, expand=True).layout.annotations
+            if a.bordercolor]
+
+
+def test_the_gate_the_scale_and_the_dropout_are_drawn_on_every_skip_arc_and_said_in_hover():
+    r20 = PRESETS["resnet20"]
+    assert _marks(r20) == []
+    for design, mark, words in (
+            ("scaled", "× 0.5", "scaled skip: 0.5·shortcut + 0.5·F(x)"),
+            ("exclusive_gate", "gate 1 − g", "exclusive gate: (1 − g)·shortcut + g·F(x)"),
+            ("shortcut_gate", "gate 1 − g", "shortcut-only gate: (1 − g)·shortcut + F(x)"),
+            ("dropout", "dropout ½", "dropout 0.5 on the shortcut while training")):
+        spec = r20.replace(skip_design=design)
+        assert _marks(spec) == [mark] * 9, design
+        blocks = [n for n in diagram_nodes(spec, expand=True) if n.shortcut]
+        assert all(words in n.hover for n in blocks), design
+        assert _marks(spec.replace(skip=False)) == []  # the plain twin has no skip to weigh
+    gated = diagram_nodes(r20.replace(skip_design="exclusive_gate", gate_bias=-7.0))
+    assert "b starts at -7" in gated[1].hover and "× g" in gated[1].label
+    assert "× 0.7" in diagram_nodes(r20.replace(skip_design="scaled", skip_scale=0.3))[1].label
+
+
+def test_the_conv_design_projects_every_shortcut_even_on_option_a():
+    spec = PRESETS["resnet20"].replace(skip_design="conv")
+    kinds = [n.shortcut for n in diagram_nodes(spec, expand=True) if n.shortcut]
+    assert kinds == ["projection"] * 9
+    colors = [s.line.color for s in network_diagram(spec).layout.shapes if s.type == "path"]
+    assert set(colors) == {PROJECTION_COLOR}
+
+
+def test_each_order_is_named_in_its_boxes():
+    r20 = PRESETS["resnet20"]
+    for order, line in (("bn_after_add", "BN·ReLU after ⊕"), ("relu_before_add", "ReLU before ⊕"),
+                        ("relu_preact", "ReLU first"), ("pre", "BN·ReLU first")):
+        block = diagram_nodes(r20.replace(order=order))[1]
+        assert line in block.label.split("<br>"), order
+        assert order != "relu_preact" or "ReLU-only pre-activation" in block.hover

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from explorer.analysis.why_report import DROP_CONTRAST, ERF_MARGIN_PX, SHARPNESS_RATIO
+from explorer.analysis.why_report import (DROP_CONTRAST, ERF_MARGIN_PX, ROBUST_MEDIAN,
+                                          SHARPNESS_RATIO)
 from explorer.io.weights import CHECKPOINT_DIR
 
 SUMMARY = CHECKPOINT_DIR / "why-skips" / "summary.json"
@@ -44,20 +45,25 @@ def showcases(summary: dict) -> list[Showcase]:
 
 
 def _lesion(pairs: dict, settings: dict) -> Showcase:
-    gaps = {n: p["plain"]["median_single_drop"] - p["residual"]["median_single_drop"]
-            for n, p in pairs.items()}
-    name = max(gaps, key=gaps.get, default=None)
-    if name is None or gaps[name] < DROP_CONTRAST:
+    drops = {n: (p["residual"]["median_single_drop"], p["plain"]["median_single_drop"])
+             for n, p in pairs.items()}
+    shown = {n: (r <= ROBUST_MEDIAN, p - r) for n, (r, p) in drops.items()
+             if p - r >= DROP_CONTRAST}  # a robust residual net first, then the larger gap
+    name = max(shown, key=shown.get, default=None)
+    if name is None:
         return Showcase("lesion", None, "No shipped pair shows Veit et al.'s lesion contrast "
                         f"(single deletions hurting the plain twin {_pts(DROP_CONTRAST)} more "
                         "at the median).")
-    r = pairs[name]["residual"]["median_single_drop"]
-    p = pairs[name]["plain"]["median_single_drop"]
+    r, p = drops[name]
     images = settings.get("lesion_images")
+    caveat = ("" if r <= ROBUST_MEDIAN else
+              f"; the direction Veit et al. found, though no shipped residual net is robust "
+              f"(at most {_pts(ROBUST_MEDIAN)} at the median)")
     return Showcase("lesion", name, f"Veit et al.'s lesion contrast shows best on the {name} "
                     f"pair: one deleted block costs the residual net {_pts(r)} at the median "
                     f"and its plain twin {_pts(p)}"
-                    + (f" (recorded on {images} held-out images)." if images else "."))
+                    + (f" (recorded on {images} held-out images)" if images else "")
+                    + caveat + ".")
 
 
 def _landscape(pairs: dict) -> Showcase:

@@ -38,3 +38,13 @@ def test_no_pair_is_named_when_none_shows_the_effect():
 
 def test_an_unrecorded_summary_names_nothing():
     assert all(c.pair is None for c in showcases({"pairs": {}}))
+
+
+def test_a_robust_residual_net_wins_over_a_larger_gap():
+    # The shipped numbers: resnet20's gap is larger (38 vs 88 points) but ResNet-56 is robust.
+    found = by_effect(summary(resnet20=((0.382, 0.5, 9), (0.876, 0.6, 9)),
+                              resnet56=((0.004, 0.2, 7), (0.314, 1.6, 13))))
+    assert found["lesion"].pair == "resnet56" and "though" not in found["lesion"].sentence
+    only_fragile = by_effect(summary(resnet20=((0.382, 0.5, 9), (0.876, 0.6, 9))))
+    assert only_fragile["lesion"].pair == "resnet20"
+    assert "though no shipped residual net is robust" in only_fragile["lesion"].sentence

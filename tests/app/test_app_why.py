@@ -132,3 +132,11 @@ def test_the_page_follows_the_sidebar_to_a_shipped_pair_of_its_network():
     assert widget(at, "why_weights").value.startswith("shipped: resnet56")
     widget(at, "w_preset").set_value("resnet20").run()  # the sidebar changes: the page follows
     assert widget(at, "why_weights").value.startswith("shipped: resnet20")
+
+
+def test_without_a_pair_of_its_network_the_page_names_the_pair_that_shows_each_effect():
+    at = open_page({"layers": "2,2,2,2"})  # resnet18: no shipped pair
+    (advice,) = [i for i in infos(at) if "No trained pair of the sidebar's network" in i]
+    assert "Veit et al.'s lesion contrast shows best on the resnet56 pair" in advice
+    widget(at, "why_use_resnet56").click().run()
+    assert widget(at, "why_weights").value.startswith("shipped: resnet56")

@@ -33,15 +33,18 @@ def count_clauses(ratio: float, noun: str, reference: str) -> tuple[str, str]:
     return f"{amount} than {reference}", amount
 
 
-def speed_words(reference: tuple[float, ...], other: tuple[float, ...]) -> tuple[str, bool]:
+def speed_words(reference: tuple[float, ...], other: tuple[float, ...],
+                reference_label: str = "the reference") -> tuple[str, bool]:
     """Two sets of repeated per-image times as ``1.3 times slower``, ``2.1 times faster``,
-    ``about as fast (within 10 %)``, or not told apart when their repeats overlap; and whether
-    the medians' ratio can be relied on (False only in that last case)."""
+    ``about as fast (within 10 %)``, or ``not told apart from X's (…)`` when the medians differ
+    by more than the margin but the repeats overlap; and whether the medians' ratio can be relied
+    on (False only in that last case)."""
     ratio = statistics.median(other) / statistics.median(reference)
     if 1 / SPEED_MARGIN < ratio < SPEED_MARGIN:
         return f"about as fast (within {round((SPEED_MARGIN - 1) * 100)} %)", True
     if min(other) <= max(reference) and min(reference) <= max(other):
-        return f"{_ratio_words(ratio)} at the median, but within the repeats' spread", False
+        return (f"not told apart from {reference_label}'s ({_ratio_words(ratio)} at the median, "
+                f"but the repeats overlap)"), False
     return _ratio_words(ratio), True
 
 
@@ -78,8 +81,9 @@ def comparison_sentence(reference: Totals, other: Totals, reference_timing: Timi
     text = f"{other.label} has {params} and {mult_adds}"
     if not comparable(reference_timing, other_timing):
         return text + "."
-    forward, forward_clear = speed_words(reference_timing.forward, other_timing.forward)
-    train, _ = speed_words(reference_timing.train, other_timing.train)
+    forward, forward_clear = speed_words(reference_timing.forward, other_timing.forward,
+                                         reference.label)
+    train, _ = speed_words(reference_timing.train, other_timing.train, reference.label)
     text += (f"; on {_where(other_timing)}, per image, its forward pass is {forward} and its "
              f"training step (forward+backward) {train}.")
     if not forward_clear:

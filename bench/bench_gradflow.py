@@ -9,7 +9,10 @@ From the repository root:
 The goal is gradient_flow ≤ 1.1× the bare passes. gradient_flow also builds the residual model
 (the plain twin shares its tensors), so the ratio is printed against the bare passes and against
 building both models + the bare passes. Wall and process-CPU time are both printed: on a shared
-machine the CPU time is the steadier figure.
+machine the CPU time is the steadier figure, and so are the per-round ratios (each round's two
+timings are taken back to back) and the ratio of the fastest rounds (load only ever adds time).
+On a loaded two-core machine run it with OMP_NUM_THREADS=1 as well: two threads that wait for
+each other while another process holds a core make a round 2-5 times slower at random.
 """
 
 from __future__ import annotations
@@ -86,6 +89,11 @@ def main() -> None:
               f"gradient_flow {f:.3f} s (all rounds: {[round(t[i], 3) for t in flow_s]})")
         print(f"[{clock}] ratio gradient_flow / bare passes           {f / b:.3f}")
         print(f"[{clock}] ratio gradient_flow / (build + bare passes) {f / (build_s[i] + b):.3f}")
+        paired = [fl[i] / ba[i] for fl, ba in zip(flow_s, bare_s)]
+        fastest = min(t[i] for t in flow_s) / min(t[i] for t in bare_s)
+        print(f"[{clock}] per-round ratios (each round's flow / its own bare passes): "
+              f"{[round(r, 3) for r in paired]}, median {statistics.median(paired):.3f}; "
+              f"fastest / fastest {fastest:.3f}")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from explorer.nets.preserved import preserved
 
 from explorer.analysis.flow_result import FlowResult, GradientFlow, LayerFlow, ParamFlow, Variant
 from explorer.nets.model import ResNet, build
-from explorer.analysis.reductions import l2_norm, std
+from explorer.analysis.reductions import l2_norm, l2_norms, std
 from explorer.nets.spec import NetSpec
 
 LossName = Literal["cross_entropy", "mse"]
@@ -83,14 +83,18 @@ def gradient_flow(
         A :class:`GradientFlow` with one :class:`FlowResult` per variant.
     """
     compute_loss(loss, torch.zeros(1, 2), torch.zeros(1, dtype=torch.long))  # validate the name
-    default_x, default_y = random_batch(spec, batch_size, seed)
-    inputs = default_x if inputs is None else inputs
-    targets = default_y if targets is None else targets
+    if inputs is None or targets is None:
+        default_x, default_y = random_batch(spec, batch_size, seed)
+        inputs = default_x if inputs is None else inputs
+        targets = default_y if targets is None else targets
     _check_batch(spec, inputs, targets)
     inputs, targets = inputs.detach().to(device), targets.detach().to(device)
     residual = build(spec.replace(skip=True), seed=seed, device=device)
-    res = measure_flow(residual, inputs, targets, loss=loss, variant="residual")
-    plain = measure_flow(plain_twin(residual), inputs, targets, loss=loss, variant="plain")
+    weight_norms: dict = {}  # the twins share their tensors: each weight's norm is taken once
+    res = measure_flow(residual, inputs, targets, loss=loss, variant="residual",
+                       weight_norms=weight_norms)
+    plain = measure_flow(plain_twin(residual), inputs, targets, loss=loss, variant="plain",
+                         weight_norms=weight_norms)
     return GradientFlow(spec, seed, int(inputs.shape[0]), res, plain)
 
 
@@ -116,6 +120,7 @@ def measure_flow(
     targets: torch.Tensor,
     loss: LossName = "cross_entropy",
     variant: Variant | None = None,
+    weight_norms: dict | None = None,
 ) -> FlowResult:
     """One forward and backward pass of ``model`` in train mode, measured layer by layer.
 
@@ -127,6 +132,8 @@ def measure_flow(
         inputs, targets: the batch, on the model's device (see :func:`gradient_flow`).
         loss: ``cross_entropy`` or ``mse``.
         variant: the label to record; default from ``model.spec.skip``.
+        weight_norms: ‖W‖ of tensors measured before, by storage; the ones this call measures
+            are added (for models that share tensors and are not trained in between).
 
     Returns:
         A :class:`FlowResult`.
@@ -149,7 +156,8 @@ def measure_flow(
         with torch.enable_grad():
             value = compute_loss(loss, model(inputs), targets)
             grads = torch.autograd.grad(value, params)
-    return _collect(model, groups, value, grads, out_norms, stds, variant)
+    return _collect(model, groups, value, grads, out_norms, stds, variant,
+                    {} if weight_norms is None else weight_norms)
 
 
 def _layer_groups(model: ResNet) -> list[tuple[str, str, nn.Module, dict[str, nn.Parameter]]]:
@@ -189,16 +197,23 @@ def _std_hook(name: str, which: str, store: dict[str, dict[str, torch.Tensor]]):
     return on_forward
 
 
-def _collect(model, groups, value, grads, out_norms, stds, variant) -> FlowResult:
+def _collect(model, groups, value, grads, out_norms, stds, variant, weight_norms) -> FlowResult:
     nan = torch.tensor(math.nan, device=value.device)
-    grads = iter(grads)
+    grad_norms = iter(l2_norms(list(grads)))  # one fused pass over every weight gradient
+    params = [p for *_, named in groups for p in named.values()]
+    keys = [(p.data_ptr(), p.dtype, tuple(p.shape), p.stride()) for p in params]
+    new = {key: p for key, p in zip(keys, params) if key not in weight_norms}
+    # Each entry keeps its tensor alive, so that its storage cannot be reused by another one.
+    weight_norms.update((key, (p, norm)) for (key, p), norm in zip(new.items(),
+                                                                    l2_norms(list(new.values()))))
+    keys = iter(keys)
     scalars = [value.detach()]
     for name, _, _, named in groups:  # the same order as the reading loop below
         scalars.append(out_norms.get(name, nan))
         if name in stds:
             scalars += [stds[name]["pre"], stds[name]["post"]]
-        for p in named.values():
-            scalars += [l2_norm(next(grads)), l2_norm(p)]
+        for _ in named:
+            scalars += [next(grad_norms), weight_norms[next(keys)][1]]
     numbers = iter(torch.stack([s.to(value.device, torch.float64) for s in scalars]).tolist())
     loss_value = next(numbers)
     layers = []

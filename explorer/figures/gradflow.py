@@ -12,6 +12,7 @@ from plotly.subplots import make_subplots
 from explorer.analysis.flow_result import FlowResult, GradientFlow
 from explorer.units import format_number
 from explorer.figures.style import VARIANT_COLORS
+from explorer.nets.orders import ORDERS
 
 COLORS = VARIANT_COLORS
 DASHES = {"batch": "solid", "none": "dash"}
@@ -77,9 +78,11 @@ def weight_grad_heatmap(
 
 
 def ends_in_batchnorm(spec) -> bool:
-    """Whether each branch's response is a BatchNorm's output (post-activation, no SE gate):
-    then at init its std is ≈1 by construction."""
-    return spec.norm == "batch" and spec.order == "post" and spec.attention == "none"
+    """Whether each branch's response is a BatchNorm's output (its order's last unit ends in a
+    norm: post and ReLU-only pre-activation; no SE gate): then at init its std is ≈1 by
+    construction."""
+    return (spec.norm == "batch" and ORDERS[spec.order].last_unit[-1] == "norm"
+            and spec.attention == "none")
 
 
 def response_std_figure(

@@ -29,3 +29,13 @@ def network_color(index: int) -> str:
 def depth_color(index: int) -> str:
     """A distinct colour for the ``index``-th depth (shallow first)."""
     return DEPTH_SHADES[index % len(DEPTH_SHADES)]
+
+
+# He et al. 2016's skip designs and activation orders side by side (Gradient flow): the identity
+# design and the original order keep the residual blue; red stays "plain".
+DESIGN_COLORS = {
+    "identity": RESIDUAL, "scaled": ACCENT, "exclusive_gate": SECONDARY,
+    "shortcut_gate": "#9467bd", "conv": "#8c564b", "dropout": "#e377c2",
+    "post": RESIDUAL, "bn_after_add": "#17becf", "relu_before_add": "#bcbd22",
+    "relu_preact": "#7f7f7f", "pre": "#1a237e",
+}

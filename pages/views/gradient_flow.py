@@ -15,6 +15,7 @@ from explorer.analysis.sweep import (check_sweep, depth_sweep, sweep_spec, sweep
 from explorer.units import MB
 from explorer.io.weights import shipped_checkpoints, shipped_pair_names
 from explorer.nets.naming import same_body
+from pages.views import designs_section
 from pages.widgets import downloads, guard, persist, state, weights_picker
 
 MAX_BATCH = 256
@@ -149,9 +150,10 @@ def show_responses(flow, spec, trained: bool) -> None:
         st.caption("Without norm layers both views measure the same response.")
     elif not with_bn:
         st.caption("In these blocks the branch does not end in a BatchNorm (a pre-activation "
-                   "block ends in its last conv, an SE block in its gate), so its response is "
-                   "not scaled to unit variance: both views show how each branch's size "
-                   "changes along depth.")
+                   "or BN-after-addition block ends in its last conv, a ReLU-before-addition "
+                   "block in a ReLU, an SE block in its gate), so its response is not scaled "
+                   "to unit variance: both views show how each branch's size changes along "
+                   "depth.")
     elif trained:
         st.caption("These are trained weights: after the branch's last BatchNorm each channel's "
                    "std is what its learned scale γ (and the batch) make it, as in He et al.'s "
@@ -253,3 +255,5 @@ with guard.user_errors("Depth sweep"):
                            "text/csv", key="sw_csv")
     elif st.session_state.get("sw_stop"):
         st.warning("Sweep stopped. Run it again to start over.")
+
+designs_section.draw(choice)

@@ -55,6 +55,8 @@ QUICK = [  # the longest first
     quick("bench_analyses", '"lesion": {', '"landscape": {', '"erf": {', '"ratio_cpu"'),
     quick("bench_gradflow", "[wall] ratio gradient_flow / bare passes",
           "[CPU] ratio gradient_flow / (build + bare passes)"),
+    quick("bench_designs", "[CPU] ratio compare_designs / bare passes",
+          "goal compare_designs ≤ 1.15× six bare passes"),
     quick("bench_compare", "page ms/img", "resnet32           forward+backward",
           "goal every page/bare ratio within 10%"),
     quick("bench_family_table", "stage_table, cold", "torchinfo, meta",

@@ -59,6 +59,28 @@ def reach_sentence(variant: VariantFlow, reference: VariantFlow) -> str:
     return f"{start} is {times(ratio)} {ref}'s {numbers}, within a factor of {FAR:g}."
 
 
+def direction_sentence(variant: VariantFlow, reference: VariantFlow) -> str | None:
+    """He et al.'s argument (a factor λ < 1 on every shortcut multiplies the gradient by λ per
+    block, so it shrinks) beside the direction measured here; ``None`` where the argument does
+    not apply or the gradient is within ``FAR`` of the reference's."""
+    spec = variant.spec
+    shrinks = (variant.field == "skip_design"
+               and (spec.skip_design in ("exclusive_gate", "shortcut_gate")
+                    or (spec.skip_design == "scaled" and spec.skip_scale < 1)))
+    v, r = variant.first.grad_norm, reference.first.grad_norm
+    if not shrinks or not (math.isfinite(v) and math.isfinite(r)) or v <= 0 or r <= 0:
+        return None
+    factor = "1 − g(x)" if spec.skip_design in ("exclusive_gate", "shortcut_gate") \
+        else f"{spec.skip_scale:g}"
+    argument = (f"He et al. argue that a factor below 1 on every shortcut (here {factor}) "
+                f"shrinks the gradient block by block")
+    if v / r > FAR:
+        return f"{argument}; here it grew instead, through the residual branches."
+    if v / r < 1 / FAR:
+        return f"{argument}, as it did here."
+    return None
+
+
 def _paper_errors(variant: VariantFlow, reference: VariantFlow):
     """(the paper's error for this variant, its setting, the reference's error), or ``None``
     where the paper has no run for it (another gate bias, or not its network's other fields)."""
@@ -133,13 +155,14 @@ def response_sentence(comparison: DesignComparison) -> str | None:
 
 
 def design_sentences(comparison: DesignComparison) -> list[str]:
-    """Every variant against its reference (the gradient, then the paper), then the responses."""
+    """Every variant against its reference (the gradient, the paper, the paper's argument), then
+    the responses."""
     lines = []
     for variant in comparison.variants:
         reference = comparison.reference_for(variant)
         if reference is None or reference.variant == variant.variant:
             continue
-        paper = paper_sentence(variant, reference)
-        lines.append(reach_sentence(variant, reference) + (f" {paper}" if paper else ""))
+        extra = [paper_sentence(variant, reference), direction_sentence(variant, reference)]
+        lines.append(" ".join([reach_sentence(variant, reference)] + [e for e in extra if e]))
     response = response_sentence(comparison)
     return lines + ([response] if response else [])

@@ -6,8 +6,8 @@ import math
 
 from explorer import NetSpec
 from explorer.analysis.designs import BlockReading, DesignComparison, VariantFlow
-from explorer.analysis.designs_report import (design_sentences, paper_sentence, reach_sentence,
-                                              response_sentence)
+from explorer.analysis.designs_report import (design_sentences, direction_sentence,
+                                              paper_sentence, reach_sentence, response_sentence)
 
 BASE = NetSpec(layers=(1, 1), base_width=4, stem="cifar", num_classes=10, image_size=8)
 
@@ -109,6 +109,19 @@ def test_design_sentences_compare_each_variant_with_its_own_reference():
     lines = design_sentences(comparison)
     assert len(lines) == 3
     assert lines[0].startswith("With constant scaling") and "identity design's" in lines[0]
-    assert "12.35 %" in lines[0]
+    assert "12.35 %" in lines[0] and lines[0].endswith(", as it did here.")
     assert lines[1].startswith("With full pre-activation") and "6.37 %" in lines[1]
     assert lines[2].startswith("The branches' responses")
+
+
+def test_the_papers_argument_beside_the_direction_measured():
+    grew = direction_sentence(variant("skip_design=scaled", 5.0), IDENTITY)
+    assert grew == ("He et al. argue that a factor below 1 on every shortcut (here 0.5) shrinks "
+                    "the gradient block by block; here it grew instead, through the residual "
+                    "branches.")
+    shrank = direction_sentence(variant("skip_design=exclusive_gate", 1e-4), IDENTITY)
+    assert "(here 1 − g(x))" in shrank and shrank.endswith(", as it did here.")
+    assert direction_sentence(variant("skip_design=shortcut_gate", 0.03), IDENTITY) is None
+    assert direction_sentence(variant("skip_design=conv", 5.0), IDENTITY) is None  # no factor
+    one = variant("skip_design=scaled", 5.0, skip_scale=1.0)  # a factor of 1 shrinks nothing
+    assert direction_sentence(one, IDENTITY) is None

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from explorer.nets.preserved import preserved
+from explorer.nets.skips import terms
 
 MAX_TOP_K = 64
 
@@ -94,6 +95,11 @@ class SkipParts:
 def skip_parts(model: nn.Module, x: torch.Tensor, block: str) -> SkipParts:
     """x, shortcut(x), F(x), F(x) + shortcut(x) and the output of one block, for one image.
 
+    With one of He et al. 2016's skip designs, ``shortcut`` and ``branch`` are the two terms the
+    block adds, as the design weighs them: λ·h(x) and (1 − λ)·F(x) when scaled, (1 − g)·h(x)
+    and g·F(x) with the exclusive gate (the gate ``g`` read by a hook), h(x) in eval with
+    shortcut dropout; ``summed`` is their sum.
+
     Args:
         model: a `ResNet`; it comes back exactly as it was.
         x: one preprocessed image ``(1, C, H, W)`` on the model's device.
@@ -117,13 +123,19 @@ def skip_parts(model: nn.Module, x: torch.Tensor, block: str) -> SkipParts:
         shortcut = target.downsample if target.skip else None
         if shortcut is not None:
             shortcut.register_forward_hook(keep("shortcut"))
+        if getattr(target, "gate", None) is not None and target.skip:
+            target.gate.register_forward_hook(keep("gate"))
         model(x)
     skip = bool(target.skip)
+    branch = seen["branch"]
     identity = seen.get("shortcut", seen["inputs"]) if skip else None
+    if identity is not None:  # the two terms as the skip design weighs them
+        branch, identity = terms(target.skip_design, target.skip_scale, branch, identity,
+                                 seen.get("gate"))
     cpu = {k: v.cpu() for k, v in seen.items()}
     return SkipParts(
         block=block, skip=skip, inputs=cpu["inputs"],
-        shortcut=None if identity is None else identity.cpu(), branch=cpu["branch"],
-        summed=None if identity is None else (seen["branch"] + identity).cpu(),
+        shortcut=None if identity is None else identity.cpu(), branch=branch.cpu(),
+        summed=None if identity is None else (branch + identity).cpu(),
         output=cpu["output"],
     )

@@ -8,6 +8,14 @@ BN → ReLU). A plain block has no shortcut; it is replaced by ``finish(x)`` (th
 non-negative input, or the identity itself) when its input and output shapes match, and is
 "cannot be deleted" when it changes the shape (stride or width).
 
+With He et al. 2016's skip designs deleting a block zeroes F(x) and keeps the skip path exactly
+as it is (`ResidualBlock.shortcut`): a scaled block passes λ·h(x), so each deleted block still
+multiplies the signal by λ (0.5 by default); a gated block passes (1 − g(x))·h(x), its gate
+computed from x as usual; a 1×1-conv shortcut passes its projection; shortcut dropout passes h(x)
+(the study runs in eval mode, where dropout is the identity). What is removed is F and whatever
+the design let through of it, never the shortcut's own weighting: what remains is what the block
+does to the signal without its branch.
+
 Every distinct set of deleted blocks is evaluated once (a single-block deletion drawn again at
 k = 1 is not re-run), on data moved to the model's device once.
 """

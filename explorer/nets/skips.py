@@ -75,15 +75,21 @@ def weigh(block: nn.Module, out: torch.Tensor, identity: torch.Tensor,
         out: ``F(x)``; identity: ``h(x)``, the shortcut's output; source: what the shortcut
             read (the gate reads it too).
     """
-    design = block.skip_design
-    if design == "scaled":
-        return (1.0 - block.skip_scale) * out, block.skip_scale * identity
-    if design in GATES:
-        g = block.gate(source)
-        return (g * out if design == "exclusive_gate" else out), (1.0 - g) * identity
-    if design == "dropout":
+    if block.skip_design == "dropout":
         return out, block.shortcut_dropout(identity)
-    return out, identity  # identity, conv
+    g = block.gate(source) if block.skip_design in GATES else None
+    return terms(block.skip_design, block.skip_scale, out, identity, g)
+
+
+def terms(design: str, scale: float, out: torch.Tensor, identity: torch.Tensor,
+          g: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """`weigh`'s arithmetic, for a gate ``g`` already computed (feature maps read it by a hook);
+    the dropout design passes both terms unchanged (as in eval)."""
+    if design == "scaled":
+        return (1.0 - scale) * out, scale * identity
+    if design in GATES:
+        return (g * out if design == "exclusive_gate" else out), (1.0 - g) * identity
+    return out, identity  # identity, conv, dropout in eval
 
 
 # Feature maps a design's products keep for the backward pass beyond its modules' outputs, per

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from explorer.cli.main import int_list
+from explorer.cli.main import add_design_flags, design_changes, int_list
 
 SPEC_FLAGS = ("block", "layers", "widths", "base_width", "stem", "skip", "shortcut",
               "stride_on", "norm", "in_channels", "num_classes", "image_size",
@@ -30,6 +30,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     summary.add_argument("--image-size", type=int)
     summary.add_argument("--zero-init-residual", action=argparse.BooleanOptionalAction,
                          default=None)
+    add_design_flags(summary)
     summary.add_argument("--batch-size", type=int, default=1)
     summary.add_argument("--json", action="store_true", help="print machine-readable JSON")
     summary.set_defaults(run=run)
@@ -39,9 +40,14 @@ def spec_from_args(args: argparse.Namespace):
     from explorer.nets.spec import NetSpec
     from explorer.nets.presets import preset
 
-    base = preset(args.preset) if args.preset else NetSpec()
+    if args.spec:
+        from pathlib import Path
+
+        base = NetSpec.from_json(Path(args.spec).read_text())
+    else:
+        base = preset(args.preset) if args.preset else NetSpec()
     changes = {k: getattr(args, k) for k in SPEC_FLAGS if getattr(args, k) is not None}
-    return base.replace(**changes)
+    return base.replace(**changes, **design_changes(args))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         spec = spec_from_args(args)
         table = stage_table(spec, args.batch_size)
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.json:

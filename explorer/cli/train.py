@@ -14,7 +14,7 @@ import dataclasses
 import shlex
 import sys
 
-from explorer.cli.main import int_list
+from explorer.cli.main import add_design_flags, design_changes, design_flags, int_list
 from explorer.training.config import TrainConfig
 from explorer.data.registry import TRAINABLE
 from explorer.devices import DEVICE_CHOICES
@@ -34,6 +34,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--base-width", type=int)
     p.add_argument("--skip", action=argparse.BooleanOptionalAction, default=None,
                    help="the main net's skips (default: the preset's)")
+    add_design_flags(p)  # --spec FILE, --order, --skip-design, --skip-scale, --gate-bias
     defaults = TrainConfig()
     for field in dataclasses.fields(TrainConfig):
         flag, default = "--" + field.name.replace("_", "-"), getattr(defaults, field.name)
@@ -65,6 +66,7 @@ def command_line(args: argparse.Namespace) -> str:
         spec_flags.append(f"--base-width {args.base_width}")
     if args.skip is not None:
         spec_flags.append("--skip" if args.skip else "--no-skip")
+    spec_flags += design_flags(args)
     extra = ["--download"] * args.download + [f"--threads {args.threads}"] * bool(args.threads)
     return config_from_args(args).command(args.preset, shlex.quote(str(args.out)),
                                           " ".join(spec_flags), " ".join(extra), explicit=True)
@@ -76,9 +78,18 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         config = config_from_args(args)
-        spec = spec_for(args.preset, config, layers=args.layers, base_width=args.base_width,
-                        skip=args.skip)
-    except ValueError as exc:
+        changes = dict(layers=args.layers, base_width=args.base_width, skip=args.skip,
+                       **design_changes(args))
+        if args.spec:  # a saved network, fitted to the run's dataset like a preset
+            from pathlib import Path
+
+            from explorer.nets.spec import NetSpec
+
+            spec = config.fit(NetSpec.from_json(Path(args.spec).read_text())).replace(
+                **{k: v for k, v in changes.items() if v is not None})
+        else:
+            spec = spec_for(args.preset, config, **changes)
+    except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.threads:

@@ -8,10 +8,13 @@ from explorer.analysis.designs import DESIGNS, ORDERS, compare_designs, variants
 from explorer.analysis.designs_report import NAMES, design_sentences
 from explorer.budget import check_fits
 from explorer.figures.designs import designs_figure
+from explorer.figures.gradflow import ends_in_batchnorm
 from explorer.nets.presets import PRESETS
 from explorer.nets.reference import order_findings, skip_design_findings
 from explorer.slots import gate
 from pages.widgets import downloads, guard, persist
+from pages.widgets.sidebar import ORDERS as ORDER_LABELS
+from pages.widgets.sidebar import SKIP_DESIGNS
 from pages.widgets.state import Choice
 
 PAPER_NET = "resnet110"  # the paper's depth: Tables 1 and 2 train ResNet-110
@@ -20,7 +23,8 @@ MAX_BATCH = 64
 
 
 def _label(field: str):
-    return lambda value: NAMES[f"{field}={value}"]
+    """The sidebar's short names (its "Skip design" and "Activation order" fields)."""
+    return (SKIP_DESIGNS if field == "skip_design" else ORDER_LABELS).get
 
 
 def draw(choice: Choice) -> None:
@@ -61,12 +65,12 @@ def draw(choice: Choice) -> None:
     spec = PRESETS[PAPER_NET] if network == "paper" else choice.spec
     with guard.user_errors("Compare skip designs"):
         variants = variants_of(spec, designs, orders, scale, bias)
-        for _, variant in variants:
-            check_fits(variant, batch, choice.device)
         key = (spec, tuple(designs), tuple(orders), scale, bias, batch, choice.seed,
                str(choice.device))
         results = st.session_state.setdefault("design_comparisons", {})
         if st.button("Compare designs", type="primary", key="cd_run") and key not in results:
+            for _, variant in variants:  # every variant must fit before any is built
+                check_fits(variant, batch, choice.device)
             bar = st.progress(0.0, text="Starting…")
             with gate(choice.device):
                 results[key] = compare_designs(
@@ -87,6 +91,15 @@ def _show(comparison, choice: Choice) -> None:
     for line in design_sentences(comparison):
         st.markdown(f"- {line}")
     st.plotly_chart(designs_figure(comparison), width="stretch")
+    in_bn = [v.variant for v in comparison.variants if ends_in_batchnorm(v.spec)]
+    if in_bn:
+        others = len(comparison.variants) - len(in_bn)
+        st.caption(
+            "Right: where a branch ends in BatchNorm (" + ", ".join(in_bn) + ") its std is ≈1 "
+            "at initialisation by construction: a train-mode pass scales every channel to unit "
+            "variance. " + ("Only the orders whose branch ends elsewhere (a conv, a ReLU) can "
+                            "differ there." if others else "So the lines lie on top of each "
+                            "other: the left plot is where the designs differ."))
     rows = []
     for variant in comparison.variants:
         reference = comparison.reference_for(variant)

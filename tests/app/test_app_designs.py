@@ -52,6 +52,9 @@ def test_a_comparison_shows_explorers_sentences_table_and_download():
     assert list(table["÷ skip_design=identity"])[0] == 1.0
     assert table["‖∂L/∂x‖ at layer1.0"][1] == want.variants[1].first.grad_norm
     assert any(b.label == "Download the comparison (.csv)" for b in at.get("download_button"))
+    assert any(c.value.startswith("Right: where a branch ends in BatchNorm (skip_design="
+                                  "identity, skip_design=scaled, skip_design=exclusive_gate)")
+               and "Only the orders" in c.value for c in at.caption)  # pre ends in a conv
 
 
 def test_a_refused_variant_is_said_in_words_and_nothing_runs():

@@ -6,6 +6,7 @@ st.set_page_config(page_title="ResNet Explorer", page_icon="🧱", layout="wide"
 
 from pages.widgets import sidebar  # noqa: E402  (set_page_config must come first)
 from pages.widgets import memory  # noqa: E402
+from pages.widgets import persist  # noqa: E402
 
 PAGES = [
     st.Page("pages/views/architecture.py", title="Architecture", icon="🧱", default=True),
@@ -17,6 +18,7 @@ PAGES = [
 ]
 
 navigation = st.navigation(PAGES)
+persist.count_run()  # uploaders tell a browser's remount from a user's removal by it
 sidebar.draw()
 navigation.run()
 memory.tune_once()

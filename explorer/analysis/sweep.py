@@ -74,13 +74,16 @@ def _check_stem(stem: str) -> None:
 
 
 def check_sweep(block: Block, depths: Sequence[int], norms: Sequence[Norm], image_size: int,
-                batch_size: int, device, *, stem: Stem = "cifar", order: Order = "post",
+                batch_size: int, device=None, *, stem: Stem = "cifar", order: Order = "post",
                 attention: Attention = "none") -> None:
     """Refuse a sweep before anything is built: too many depths, depths ``block`` nets cannot
-    have, or a deepest net over the memory budget (one ``ValueError`` each)."""
+    have, or (given a ``device``: when it is about to run) a deepest net over the memory budget
+    (one ``ValueError`` each)."""
     if len(depths) > MAX_SWEEP_DEPTHS:
         raise ValueError(f"A sweep takes at most {MAX_SWEEP_DEPTHS} depths; got {len(depths)}.")
     check_depths(block, depths, stem=stem)
+    if device is None:
+        return
     for norm in norms or ["batch"]:  # the deepest net must fit before any is built
         check_fits(sweep_spec(block, max(depths), stem=stem, norm=norm, image_size=image_size,
                               order=order, attention=attention), batch_size, device)

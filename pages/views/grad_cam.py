@@ -141,7 +141,7 @@ with guard.user_errors("Grad-CAM"):
                      "where maps are warm, not how warm.")
     net_name = choice.preset or f"{spec.depth}-layer"
 
-    def show(model, name: str, picked, seen: Image.Image, x) -> None:
+    def show(model, name: str, picked, seen: Image.Image, x, index: int) -> None:
         image_id = tensor_digest(x)
 
         def once(what: tuple, compute, heavy: bool = True):
@@ -171,7 +171,7 @@ with guard.user_errors("Grad-CAM"):
         file = downloads.file_name("gradcam", picked.caption.strip("`"), layer, class_name,
                                    net_name, name.replace(" ", "-"), ext="png")
         st.download_button("Overlay (.png)", lambda: overlay, file, "image/png",  # no copy per rerun
-                           key=f"dl-{name}-{picked.caption}")
+                           key=f"dl-{name}-{index}")  # names repeat: image.jpg
         if show_grid:
             panels = once(("grid", tuple(stages), result.target),
                           lambda: grad_cam_grid(model, x, stages, result.target))
@@ -186,7 +186,7 @@ with guard.user_errors("Grad-CAM"):
             col.image(shown(picture((method, result.target, window), other.heatmap, small)),
                       caption=OTHER_METHODS[method])
 
-    for picked in images:
+    for index, picked in enumerate(images):
         st.subheader(picked.caption)
         seen = fit_image(picked.image, spec.image_size)
         original, network_view = st.columns(2)
@@ -209,4 +209,4 @@ with guard.user_errors("Grad-CAM"):
             variants.append((twin_name, weights.twin))
         for col, (name, model) in zip(st.columns(len(variants)), variants):
             with col:
-                show(model, name, picked, seen, x)
+                show(model, name, picked, seen, x, index)

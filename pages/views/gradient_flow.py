@@ -213,11 +213,12 @@ sweep_batch = int(persist.widget(cols[3].number_input, "Batch", "sw_batch", 8, s
 
 with guard.user_errors("Depth sweep"):
     depths = guard.int_list("Depths", depths_text)
-    check_sweep(block, depths, norms, sweep_size, sweep_batch, choice.device)
+    check_sweep(block, depths, norms, sweep_size, sweep_batch)
     key = (block, depths, tuple(norms), sweep_size, sweep_batch, choice.seed, str(choice.device))
     sweeps = st.session_state.setdefault("sweeps", {})
     run, stop = st.columns([1, 5])
     if run.button("Run depth sweep", type="primary", key="sw_run") and key not in sweeps:
+        check_sweep(block, depths, norms, sweep_size, sweep_batch, choice.device)
         stop_slot = stop.empty()
         stop_slot.button("Stop", key="sw_stop")  # a click reruns the page, which ends the sweep
         bar = st.progress(0.0, text="Starting…")

@@ -35,7 +35,9 @@ from explorer.units import format_bytes
 
 KEPT = "kept:"
 VALID = "kept-valid:"
-NONCE = "kept-uploader:"
+SEEN = "kept-seen:"
+DRAWN = "kept-drawn:"
+RUNS = "kept-runs"
 
 
 def kept(key: str, default: Any = None) -> Any:
@@ -124,34 +126,42 @@ class KeptFile:
         return self.data
 
 
+def count_run() -> None:
+    """Count this session's script runs (app.py calls it once per run)."""
+    st.session_state[RUNS] = st.session_state.get(RUNS, 0) + 1
+
+
 def uploads(draw: Callable[..., Any], label: str, key: str, *, multiple: bool = True,
             **kwargs: Any) -> list[KeptFile]:
     """A file uploader whose files stay until the user removes them (``multiple=False``: at
     most one, and a new file replaces it).
 
-    The kept files are the truth, not the uploader: the browser empties an uploader that was not
-    drawn for a run (another page, a weights choice that stopped the page, a failed download),
-    and an empty uploader cannot say whether the user removed its files. So the uploader only
-    adds: a file that arrives is kept, the uploader is emptied (a fresh key), and every kept file
-    is named under it with a button that removes it.
+    The browser empties an uploader that was not drawn for a run (another page, a weights
+    choice that stopped the page, a failed download), and such an empty uploader cannot say
+    whether the user removed its files. So the kept files are the truth: a file that arrives is
+    added; a file leaves only when the user removes it from an uploader that was drawn in the
+    previous run (its ✕ there), or with the ✕ beside it in the list of files the uploader no
+    longer shows.
     """
     ss = st.session_state
     held: list[KeptFile] = ss.setdefault(KEPT + key, [])
-    nonce = ss.setdefault(NONCE + key, 0)
-    files = draw(label, key=f"{key}:{nonce}", accept_multiple_files=multiple, **kwargs) or []
+    drawn_before = ss.get(DRAWN + key) == ss.get(RUNS, 0) - 1
+    seen = ss.get(SEEN + key, set()) if drawn_before else set()  # a remount removes nothing
+    files = draw(label, key=key, accept_multiple_files=multiple, **kwargs) or []
     if not multiple:
         files = [files] if files else []
+    now = {f.file_id for f in files}
+    removed = seen - now
     arrived = [KeptFile(f.name, f.getvalue(), f.file_id, f.size) for f in files
                if f.file_id not in {h.file_id for h in held}]
-    if arrived:
-        ss[KEPT + key] = held = (held + arrived) if multiple else arrived[-1:]
-        ss[NONCE + key] = nonce + 1
-        st.rerun()  # redraw with an empty uploader at once: the list below says it all
+    held = [h for h in held if h.file_id not in removed]
+    held = (held + arrived) if multiple else (arrived[-1:] or held)
+    ss[KEPT + key], ss[SEEN + key], ss[DRAWN + key] = held, now, ss.get(RUNS, 0)
     where = _container(draw)
-    for kept_file in held:
+    for kept_file in (h for h in held if h.file_id not in now):  # kept from before a remount
         name, remove = where.columns([5, 1], vertical_alignment="center")
-        name.caption(f"Uploaded: `{kept_file.name[:60].replace('`', chr(39))}` "
-                     f"({format_bytes(kept_file.size)})")
+        name.caption(f"Still using `{kept_file.name[:60].replace('`', chr(39))}` "
+                     f"({format_bytes(kept_file.size)}), uploaded before")
         remove.button("✕", key=f"{key}:remove:{kept_file.file_id}", on_click=_remove,
                       args=(key, kept_file.file_id), help=f"Remove {kept_file.name[:60]}")
     return held

@@ -18,9 +18,13 @@ def png(colour: tuple[int, int, int]) -> bytes:
 
 
 def uploader(at, key: str):
-    found = [u for u in at.file_uploader if (u.key or "").startswith(key + ":")]
+    found = [u for u in at.file_uploader if u.key == key]
     assert len(found) == 1, [u.key for u in at.file_uploader]
     return found[0]
+
+
+def kept(at, key: str = "cam_uploads") -> list[str]:
+    return [f.name for f in at.session_state[f"kept:{key}"]]
 
 
 def analysed(at) -> list[str]:
@@ -41,22 +45,33 @@ def test_a_weights_switch_and_any_click_afterwards_keep_the_photo():
     at = grad_cam_with("my photo.png")
     assert analysed(at) == ["`my photo.png`"]
     widget(at, "cam_weights").select("upload a checkpoint").run()  # the page stops here
-    assert any("my photo.png" in c.value for c in at.caption)  # ... and still lists the photo
+    assert kept(at) == ["my photo.png"] and not at.exception  # ... and still holds the photo
     widget(at, "cam_weights").select("shipped: resnet20").run()
     assert analysed(at) == ["`my photo.png`"]
     widget(at, "cam_grid").set_value(False).run()  # the next click anywhere
     assert analysed(at) == ["`my photo.png`"]
-    assert any("my photo.png" in c.value for c in at.caption)  # named under the uploader
 
 
 def test_a_second_file_is_added_and_a_removed_file_goes():
     at = grad_cam_with("first.png")
-    uploader(at, "cam_uploads").set_value(("second.png", png((30, 200, 30)), "image/png")).run()
+    # The browser's uploader holds both files once the second is added ...
+    uploader(at, "cam_uploads").set_value([("first.png", png((200, 30, 30)), "image/png"),
+                                           ("second.png", png((30, 200, 30)), "image/png")]).run()
     assert analysed(at) == ["`first.png`", "`second.png`"]
-    remove = [b for b in at.button if b.key.startswith("cam_uploads:remove:")]
-    assert len(remove) == 2
-    remove[0].click().run()
+    # ... and its ✕ on the first leaves the second.
+    uploader(at, "cam_uploads").set_value([("second.png", png((30, 200, 30)), "image/png")]).run()
     assert analysed(at) == ["`second.png`"]
+
+
+def test_a_file_kept_from_before_a_remount_is_removed_with_its_own_button():
+    at = grad_cam_with("photo.png")
+    at.switch_page("pages/views/architecture.py").run()
+    at.switch_page("pages/views/grad_cam.py").run()  # the uploader comes back empty
+    assert analysed(at) == ["`photo.png`"]
+    assert any("Still using `photo.png`" in c.value for c in at.caption)
+    (remove,) = [b for b in at.button if b.key.startswith("cam_uploads:remove:")]
+    remove.click().run()
+    assert analysed(at) == [] and not at.exception
 
 
 def test_a_failed_pretrained_download_keeps_the_photo(monkeypatch):
@@ -73,7 +88,7 @@ def test_a_failed_pretrained_download_keeps_the_photo(monkeypatch):
     pretrained = next(o for o in widget(at, "cam_weights").options if "torchvision" in o)
     widget(at, "cam_weights").select(pretrained).run()
     assert at.error and not at.exception
-    assert any("photo.png" in c.value for c in at.caption)  # still listed, under the error
+    assert kept(at) == ["photo.png"]  # still held, its uploader drawn under the error
     widget(at, "cam_weights").select("shipped: resnet20").run()
     widget(at, "cam_grid").set_value(False).run()
     assert analysed(at) == ["`photo.png`"]
@@ -89,3 +104,11 @@ def test_other_pages_keep_uploads_across_page_switches(page, key):
     at.switch_page(f"pages/views/{page}.py").run()
     assert any("a.png" in c.value for c in at.caption)
     assert not at.exception
+
+
+def test_two_photos_with_the_same_name_are_both_analysed():
+    # Phones call every photo image.jpg: the page keyed its downloads by name and crashed.
+    at = grad_cam_with("image.png")
+    uploader(at, "cam_uploads").set_value([("image.png", png((200, 30, 30)), "image/png"),
+                                           ("image.png", png((30, 30, 200)), "image/png")]).run()
+    assert not at.exception and analysed(at) == ["`image.png`", "`image.png`"]

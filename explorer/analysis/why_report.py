@@ -103,7 +103,9 @@ def random_k_sentence(name: str, result: LesionResult) -> str | None:
              else f"stays above chance up to k = {n} (mean {result.random[-1].mean:.1%})")
     if steps[biggest] > SMOOTH_STEP:
         shape = (f"falls abruptly: by {_points(steps[biggest])} from k = {biggest} to "
-                 f"k = {biggest + 1}")
+                 f"k = {biggest + 1}"
+                 + (", not the smooth decline Veit et al. report for residual nets"
+                    if name == "residual net" else ""))
     else:
         shape = (f"falls smoothly (never more than {_points(max(max(steps), 0.0))} from one k "
                  f"to the next)")

@@ -175,7 +175,8 @@ with guard.user_errors("Gradient flow"):
     elif use_trained:
         batch = len(images) if source == "uploaded" else batch_size
         check_fits(trained.spec, batch, choice.device)
-        st.caption(f"Measuring {trained.description}, and its twin: trained from identical "
+        pair = "" if trained.source == "shipped" else ", and its twin"  # shipped: both named
+        st.caption(f"Measuring {trained.description}{pair}: trained from identical "
                    "initial weights, so their weights now differ.")
         show_flow(measure_trained(batch_size, loss, source, images), trained.spec,
                   trained.description.replace("**", ""), trained=True)

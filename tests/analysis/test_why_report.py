@@ -71,6 +71,9 @@ def test_random_k_smooth_abrupt_and_reaching_chance():
     abrupt = lesion(0.99, [0.9, 0.9], random=[[0.9], [0.13]])
     line = random_k_sentence("plain twin", abrupt)
     assert "abruptly: by 77.0 points from k = 1 to k = 2" in line
+    assert "Veit" not in line  # an abrupt fall is what plain nets do
+    assert "not the smooth decline Veit et al. report" in random_k_sentence("residual net",
+                                                                            abrupt)
     assert "reaches chance at k = 2 of 2" in line
     assert random_k_sentence("x", lesion(0.99, [0.9])) is None  # no random draws
     assert "(up to 3 random draws per k)" in line  # the helper's results have draws=3

@@ -20,6 +20,7 @@ _WHERE = {
     "explorer.analysis.tables": ("stage_frame", "layer_summary"),
     "explorer.analysis.flow_result": ("GradientFlow",),
     "explorer.analysis.gradflow": ("gradient_flow",),
+    "explorer.analysis.designs": ("DesignComparison", "compare_designs"),
     "explorer.analysis.sweep": ("depth_sweep",),
     "explorer.analysis.gradcam": ("CamResult", "grad_cam", "grad_cam_grid"),
     "explorer.io.images": ("load_image", "preprocess"),

@@ -63,3 +63,26 @@ def test_a_refused_variant_is_said_in_words_and_nothing_runs():
     widget(at, "cd_scale").set_value(1.5).run()
     assert any("'Skip scale' must be from 0 to 1" in e.value for e in at.error)
     assert not any(b.key == "cd_run" for b in at.button)
+
+
+def test_the_sidebar_sets_design_scale_bias_and_order():
+    at = fresh_app()
+    assert widget(at, "w_skip_scale").disabled and widget(at, "w_gate_bias").disabled
+    widget(at, "w_skip_design").set_value("scaled").run()
+    assert not widget(at, "w_skip_scale").disabled and widget(at, "w_gate_bias").disabled
+    widget(at, "w_skip_scale").set_value(0.3).run()
+    assert (at.session_state.spec.skip_design, at.session_state.spec.skip_scale) == ("scaled", 0.3)
+    assert at.query_params["skip_scale"] == "0.3"
+    # Another design: the scale is not that design's, so the spec takes its default (the field
+    # keeps 0.3 for when "scaled" comes back).
+    widget(at, "w_skip_design").set_value("shortcut_gate").run()
+    widget(at, "w_gate_bias").set_value(-7.0).run()
+    spec = at.session_state.spec
+    assert (spec.skip_design, spec.skip_scale, spec.gate_bias) == ("shortcut_gate", 0.5, -7.0)
+    assert widget(at, "w_skip_scale").value == 0.3 and not at.sidebar.error
+    widget(at, "w_order").set_value("relu_before_add").run()
+    assert at.session_state.spec.order == "relu_before_add"
+    widget(at, "w_gate_bias").set_value(99.0).run()  # refused under the field, in words
+    assert any(e.value.startswith("'Gate bias' must be from -30 to 30, got 99.")
+               for e in at.sidebar.error)
+    assert at.session_state.spec.gate_bias == -7.0  # still the last valid network

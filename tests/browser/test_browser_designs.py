@@ -32,7 +32,7 @@ def test_compare_skip_designs_in_the_browser():
             timeout=400_000)
         wait_idle(page, timeout_ms=400_000)
         expect(page.get_by_text("Which skip? Gradient and branch response")).to_be_visible()
-        with page.expect_download() as download:
+        with page.expect_download(timeout=180_000) as download:  # written on click, loaded CPU
             page.get_by_text("Download the comparison (.csv)").click()
         text = open(download.value.path(), encoding="utf-8").read()
         assert download.value.suggested_filename == "skip-designs-110-layers-seed0.csv"

@@ -18,7 +18,7 @@ from explorer.nets.preserved import preserved
 
 from explorer.analysis.flow_result import FlowResult, GradientFlow, LayerFlow, ParamFlow, Variant
 from explorer.nets.model import ResNet, build
-from explorer.analysis.reductions import l2_norm, l2_norms, std
+from explorer.analysis.reductions import batch_norm_stds, l2_norm, l2_norms, std
 from explorer.nets.spec import NetSpec
 
 LossName = Literal["cross_entropy", "mse"]
@@ -146,10 +146,7 @@ def measure_flow(
         for name, _, module, _ in groups:
             module.register_forward_hook(_grad_norm_hook(name, out_norms))
         for name, block in model.blocks():
-            # F(x) is the output of the block's last_layer (a norm, a conv or the SE gate); the
-            # "before the norm" response is the branch's last conv's output.
-            _last_conv(block).register_forward_hook(_std_hook(name, "pre", stds))
-            block.last_layer.register_forward_hook(_std_hook(name, "post", stds))
+            _register_std_hooks(name, block, stds)
         params = [p for *_, named in groups for p in named.values()]
         for p in params:  # frozen layers too: their gradients are measured (flags restored)
             p.requires_grad_(True)
@@ -175,9 +172,31 @@ def _layer_groups(model: ResNet) -> list[tuple[str, str, nn.Module, dict[str, nn
     return groups
 
 
+def _last_conv_name(block: nn.Module) -> str:
+    """The name of the last conv of a block's residual branch (its ``plan`` names the steps in
+    order)."""
+    return [step for step in block.plan if step.startswith("conv")][-1]
+
+
 def _last_conv(block: nn.Module) -> nn.Module:
-    """The last conv of a block's residual branch (its ``plan`` names the steps in order)."""
-    return getattr(block, [step for step in block.plan if step.startswith("conv")][-1])
+    """The last conv of a block's residual branch."""
+    return getattr(block, _last_conv_name(block))
+
+
+def _register_std_hooks(name: str, block: nn.Module,
+                        stds: dict[str, dict[str, torch.Tensor]]) -> None:
+    """F(x) is the output of the block's last_layer (a norm, a conv, a ReLU or the SE gate); the
+    "before the norm" response is the branch's last conv's output. Where the branch ends on that
+    conv both are one tensor, read once; where a BatchNorm follows it directly, both come from
+    one reading of the conv's output (`batch_norm_stds`)."""
+    conv, last = _last_conv(block), block.last_layer
+    if last is conv:
+        conv.register_forward_hook(_std_hook(name, ("pre", "post"), stds))
+    elif isinstance(last, nn.BatchNorm2d) and block.plan[-2] == _last_conv_name(block):
+        last.register_forward_hook(_bn_std_hook(name, stds))
+    else:
+        conv.register_forward_hook(_std_hook(name, ("pre",), stds))
+        last.register_forward_hook(_std_hook(name, ("post",), stds))
 
 
 def _grad_norm_hook(name: str, store: dict[str, torch.Tensor]):
@@ -189,10 +208,22 @@ def _grad_norm_hook(name: str, store: dict[str, torch.Tensor]):
     return on_forward
 
 
-def _std_hook(name: str, which: str, store: dict[str, dict[str, torch.Tensor]]):
+def _std_hook(name: str, which: tuple[str, ...], store: dict[str, dict[str, torch.Tensor]]):
     def on_forward(module: nn.Module, args, output: torch.Tensor) -> None:
         with torch.no_grad():
-            store.setdefault(name, {})[which] = std(output)
+            value = std(output)
+        store.setdefault(name, {}).update(dict.fromkeys(which, value))
+
+    return on_forward
+
+
+def _bn_std_hook(name: str, store: dict[str, dict[str, torch.Tensor]]):
+    def on_forward(module: nn.BatchNorm2d, args, output: torch.Tensor) -> None:
+        with torch.no_grad():
+            batch_stats = module.training or module.running_mean is None
+            pair = batch_norm_stds(args[0], module) if batch_stats else None
+            pre, post = pair if pair is not None else (std(args[0]), std(output))
+        store[name] = {"pre": pre, "post": post}
 
     return on_forward
 

@@ -83,3 +83,44 @@ def l2_norms(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
         for i, norm, value in zip(fast, norms, torch.stack(norms).tolist()):
             out[i] = norm if _trusted(value) else None
     return [norm if norm is not None else l2_norm(t) for norm, t in zip(out, tensors)]
+
+
+def batch_norm_stds(x: torch.Tensor, bn: torch.nn.BatchNorm2d) -> tuple[torch.Tensor,
+                                                                       torch.Tensor] | None:
+    """``std(x)`` and ``std(bn(x))`` for a BatchNorm that normalises ``x`` by its own batch
+    statistics (training mode), from one two-pass reading of ``x``: per-channel sums and sums of
+    squares give both, as the BatchNorm's output is ``γ (x − μ_c) / √(σ²_c + ε) + β`` per
+    channel, with per-channel mean ``β_c`` and variance ``γ_c² σ²_c / (σ²_c + ε)``.
+
+    Reading the output again cost as much as reading the input (a ResNet-50 at batch 8 reads
+    700 MB for these stds). ``None`` where the float32 sums are not trusted (or a channel's
+    variance cancels), or off the CPU: then take the two stds directly.
+    """
+    if not (_fast_cpu(x) and x.dim() == 4 and x.shape[2] * x.shape[3] > 1):
+        return None
+    n_batch, channels = x.shape[:2]
+    rows = x.detach().reshape(n_batch, channels, -1)
+    norms = torch.linalg.vector_norm(rows, dim=-1).double()
+    if not _trusted(float(torch.linalg.vector_norm(norms))):
+        return None
+    sums = rows.sum(-1, dtype=torch.float32).double().sum(0)
+    squares = (norms * norms).sum(0)
+    m = rows.shape[0] * rows.shape[2]  # elements per channel
+    n = m * channels
+    mean_c, square_c = sums / m, squares / m
+    var_c = square_c - mean_c * mean_c  # biased: what BatchNorm divides by
+    if not torch.isfinite(sums).all() or bool((var_c <= _CANCELLATION * square_c).any()):
+        return None
+    mean, square = float(sums.sum()) / n, float(squares.sum()) / n
+    var_in = (square - mean * mean) * n / (n - 1)
+    gamma = (bn.weight.detach().double() if bn.weight is not None
+             else torch.ones_like(var_c))
+    beta = bn.bias.detach().double() if bn.bias is not None else torch.zeros_like(var_c)
+    out_var_c = gamma * gamma * var_c / (var_c + bn.eps)
+    out_square = float((out_var_c + beta * beta).mean())  # channels are equally large
+    out_mean = float(beta.mean())
+    var_out = (out_square - out_mean * out_mean) * n / (n - 1)
+    if var_in <= _CANCELLATION * square or var_out <= _CANCELLATION * out_square:
+        return None
+    return (torch.tensor(math.sqrt(var_in), dtype=torch.float64),
+            torch.tensor(math.sqrt(var_out), dtype=torch.float64))

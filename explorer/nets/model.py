@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import torch
 from torch import nn
@@ -113,14 +114,18 @@ def init_weights(model: ResNet, seed: int) -> None:
     """torchvision's initialisation, each tensor drawn from its own name-seeded generator.
 
     A skip gate's 1×1 conv is a conv like any other, its bias then set to the spec's
-    ``gate_bias``; a shortcut dropout's masks are seeded the same way, by its name.
+    ``gate_bias``; a shortcut dropout's masks are seeded the same way, by its name. The large
+    conv weights are drawn on torch's intra-op threads, one tensor per thread at a time: each has
+    its own generator, so the values do not depend on the order (a random draw is serial in torch,
+    and was the longest serial step of a ResNet-50's build).
     """
+    draws = []  # (weight, std, generator) of every conv
     with torch.no_grad():
         for name, module in model.named_modules():
             if isinstance(module, nn.Conv2d):
-                gen = _generator(seed, f"{name}.weight")
                 std = math.sqrt(2.0 / (module.out_channels * math.prod(module.kernel_size)))
-                module.weight.normal_(0.0, std, generator=gen)  # kaiming_normal_, fan_out, relu
+                # kaiming_normal_, fan_out, relu
+                draws.append((module.weight, std, _generator(seed, f"{name}.weight")))
                 if module.bias is not None:
                     module.bias.zero_()
             elif isinstance(module, nn.BatchNorm2d):
@@ -133,12 +138,35 @@ def init_weights(model: ResNet, seed: int) -> None:
                 module.bias.uniform_(-bound, bound, generator=_generator(seed, f"{name}.bias"))
             elif isinstance(module, ShortcutDropout):
                 module.seed, module.calls = int(_generator(seed, name).initial_seed()), 0
+        _draw_normal(draws)
         for module in model.modules():
             if isinstance(module, SkipGate):
                 module.conv.bias.fill_(model.spec.gate_bias)
         if model.spec.zero_init_residual:
             for _, block in model.blocks():
                 block.last_norm.weight.zero_()
+
+
+PARALLEL_DRAW = 1 << 18  # elements: smaller draws take less time than handing them to a thread
+
+
+def _draw_normal(draws: list[tuple[torch.Tensor, float, torch.Generator]]) -> None:
+    def draw(item: tuple[torch.Tensor, float, torch.Generator]) -> None:
+        weight, std, gen = item
+        with torch.no_grad():  # grad mode is per thread
+            weight.normal_(0.0, std, generator=gen)
+
+    large = [d for d in draws if d[0].numel() >= PARALLEL_DRAW]
+    threads = min(torch.get_num_threads(), len(large))
+    if threads < 2:
+        large = []
+    else:  # largest first, so that the threads end together
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(draw, sorted(large, key=lambda d: -d[0].numel())))
+    done = {id(weight) for weight, _, _ in large}
+    for item in draws:
+        if id(item[0]) not in done:
+            draw(item)
 
 
 def _generator(seed: int, name: str) -> torch.Generator:

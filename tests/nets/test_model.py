@@ -288,3 +288,20 @@ def test_seed_decides_the_weights(spec):
 def test_build_returns_a_train_mode_model_on_the_requested_device():
     model = build(preset("resnet20"), device="meta")
     assert model.training and all(p.device.type == "meta" for p in model.parameters())
+
+
+def test_weights_do_not_depend_on_how_many_threads_draw_them(monkeypatch):
+    from explorer.nets import model as model_module
+
+    spec = NetSpec(block="bottleneck", layers=(1, 1), base_width=16, image_size=32)
+    monkeypatch.setattr(model_module, "PARALLEL_DRAW", 1)  # every conv on the threads
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        serial = build(spec, seed=5).state_dict()
+        torch.set_num_threads(3)
+        parallel = build(spec, seed=5).state_dict()
+    finally:
+        torch.set_num_threads(threads)
+    assert list(serial) == list(parallel)
+    assert all(torch.equal(serial[k], parallel[k]) for k in serial)

@@ -18,8 +18,7 @@ from explorer.nets.preserved import preserved
 
 from explorer.analysis.flow_result import FlowResult, GradientFlow, LayerFlow, ParamFlow, Variant
 from explorer.nets.model import ResNet, build
-from explorer.analysis.reductions import (batch_norm_saved_stds, batch_norm_stds, l2_norm,
-                                          l2_norms, std)
+from explorer.analysis.reductions import batch_norm_stds, l2_norm, l2_norms, std
 from explorer.nets.spec import NetSpec
 
 LossName = Literal["cross_entropy", "mse"]
@@ -189,8 +188,7 @@ def _register_std_hooks(name: str, block: nn.Module,
     """F(x) is the output of the block's last_layer (a norm, a conv, a ReLU or the SE gate); the
     "before the norm" response is the branch's last conv's output. Where the branch ends on that
     conv both are one tensor, read once; where a BatchNorm follows it directly, both come from
-    the per-channel statistics the BatchNorm computed anyway (`batch_norm_saved_stds`), or one
-    reading of the conv's output (`batch_norm_stds`)."""
+    one reading of the conv's output (`batch_norm_stds`)."""
     conv, last = _last_conv(block), block.last_layer
     if last is conv:
         conv.register_forward_hook(_std_hook(name, ("pre", "post"), stds))
@@ -222,12 +220,8 @@ def _std_hook(name: str, which: tuple[str, ...], store: dict[str, dict[str, torc
 def _bn_std_hook(name: str, store: dict[str, dict[str, torch.Tensor]]):
     def on_forward(module: nn.BatchNorm2d, args, output: torch.Tensor) -> None:
         with torch.no_grad():
-            pair = None
-            if module.training or module.running_mean is None:  # its own batch statistics
-                x = args[0]
-                per_channel = x.numel() // max(x.shape[1], 1)
-                pair = (batch_norm_saved_stds(output, module, per_channel)
-                        or batch_norm_stds(x, module))
+            batch_stats = module.training or module.running_mean is None
+            pair = batch_norm_stds(args[0], module) if batch_stats else None
             pre, post = pair if pair is not None else (std(args[0]), std(output))
         store[name] = {"pre": pre, "post": post}
 

@@ -7,7 +7,7 @@ From the repository root:
     python -m bench.bench_gradcam --quick      # resnet20, 32 px, 2 rounds: a check, not a figure
 
 The goal is grad_cam ≤ 1.2× one grad-enabled forward of the same model. pytorch-grad-cam
-(``pip install -r bench/requirements.txt``) runs a full ``loss.backward()`` into every parameter,
+(in requirements-dev.txt) runs a full ``loss.backward()`` into every parameter,
 so it is run on its own copy of the model. All timings are medians of interleaved rounds in one
 process; the ratios are what to quote.
 """
@@ -112,7 +112,7 @@ def main() -> None:
     for name, seconds in median.items():
         print(f"  {name:28s} {seconds * 1e3:9.2f} ms  {seconds / base:5.2f}× grad-enabled forward")
     if runner is None:
-        print("  pytorch-grad-cam is not installed (pip install -r bench/requirements.txt)")
+        print("  pytorch-grad-cam is not installed (pip install -r requirements-dev.txt -c constraints.txt)")
     else:
         ratio = median["grad_cam (ours)"] / median["pytorch-grad-cam GradCAM"]
         print(f"  grad_cam / pytorch-grad-cam: {ratio:.2f}×; maps differ by at most "

@@ -1,6 +1,7 @@
-"""Grad-CAM with captum, without side effects on the model it is handed.
+"""Grad-CAM and its family, without side effects on the model it is handed.
 
-captum's `LayerGradCam` does the attribution. Around it this module adds what a shared server
+captum's `LayerGradCam` does Grad-CAM; Grad-CAM++, Layer-CAM and Score-CAM weigh the same
+layer's activations their own way (`explorer.analysis.cam_weights`). Around it this module adds what a shared server
 needs: layers chosen by name and validated, the model put in eval mode and restored in
 ``finally``, parameter ``requires_grad`` flags restored, no gradients or hooks left behind, and the
 class prediction taken from the *same* forward pass as the attribution, so one Grad-CAM costs one
@@ -15,13 +16,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from captum.attr import IntegratedGradients, LayerGradCam, Occlusion
-from PIL import Image
 from torch import nn
 
+from explorer.analysis.cam_weights import GRADIENT_FREE, checked_method, gradient_map, score_weights
+from explorer.analysis.inputs import Progress, no_progress
 from explorer.nets.preserved import preserved
 
 _LAYER_NAME = re.compile(r"layer\d+(\.\d+)?")
@@ -81,14 +82,128 @@ def pristine(model: nn.Module) -> Iterator[None]:
         yield
 
 
+@dataclass(frozen=True)
+class CamBatch:
+    """One method's maps of a batch of images at one layer.
+
+    Attributes:
+        raw: ``(N, h, w)`` signed maps at the layer's resolution (Grad-CAM: exactly captum's).
+        heatmaps: ``(N, H, W)`` at the input's resolution, ReLU'd and each divided by its maximum.
+        targets: ``(N,)`` the class each map explains.
+        logits: ``(N, classes)`` of the unmasked images, from the pass the maps came from.
+    """
+
+    raw: torch.Tensor
+    heatmaps: torch.Tensor
+    targets: torch.Tensor
+    logits: torch.Tensor
+
+
+def cam_batch(
+    model: nn.Module,
+    x: torch.Tensor,
+    layer: str = "layer4",
+    targets: torch.Tensor | Sequence[int] | None = None,
+    method: str = "gradcam",
+    on_progress: Progress = no_progress,
+    chunk: int = 64,
+) -> CamBatch:
+    """A CAM method's maps of every image in ``x`` at one layer, in one forward (and backward).
+
+    Args:
+        model: a classifier with ``layerN`` / ``layerN.M`` submodules; left exactly as it was.
+        x: ``(N, C, H, W)`` images on the model's device; not modified.
+        layer: a stage or block name; see `cam_layers`.
+        targets: the class to explain per image; ``None`` explains each image's top prediction.
+        method: ``gradcam``, ``gradcam++``, ``layercam`` or ``scorecam`` (Score-CAM runs
+            ``N × channels`` masked images, ``chunk`` per forward pass, and reports progress).
+    """
+    module = get_layer(model, layer)
+    checked_method(method)
+    if x.dim() != 4 or len(x) == 0:
+        raise ValueError(f"CAM takes images shaped (N, C, H, W), got {tuple(x.shape)}.")
+    x = x.detach()
+    chosen: list[torch.Tensor] = []
+
+    def pick(logits: torch.Tensor) -> torch.Tensor:
+        if not chosen:
+            chosen.append(logits.detach().argmax(1) if targets is None
+                          else _checked_targets(targets, len(logits), logits.shape[1], x.device))
+        return chosen[0]
+
+    with pristine(model):
+        if method == "gradcam":
+            recorded: list[torch.Tensor] = []
+
+            def forward(inputs: torch.Tensor) -> torch.Tensor:
+                logits = model(inputs)
+                recorded.append(logits.detach())
+                # The chosen logit per example lets captum explain the top-1 class from this
+                # very forward pass, instead of running a second forward to find it.
+                return logits.gather(1, pick(logits).view(-1, 1)).squeeze(1)
+
+            raw = LayerGradCam(forward, module).attribute(x)[:, 0]
+            logits = recorded[-1]
+        else:
+            activations, grads, logits = _layer_pass(model, module, x, pick,
+                                                     needs_grads=method not in GRADIENT_FREE)
+            if method in GRADIENT_FREE:
+                with torch.no_grad():
+                    weights = score_weights(
+                        model, x, activations, pick(logits), chunk,
+                        lambda done, total: on_progress(done, total, "Score-CAM: masked images"))
+                raw = (weights[:, :, None, None] * activations).sum(dim=1)
+            else:
+                raw = gradient_map(method, activations, grads)
+    heatmaps = upsample_cam(raw[:, None], tuple(x.shape[-2:]))[:, 0]
+    return CamBatch(raw.detach(), heatmaps.detach(), pick(logits), logits)
+
+
+def _layer_pass(model: nn.Module, module: nn.Module, x: torch.Tensor, pick,
+                needs_grads: bool) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+    """The layer's activations, the target logits' gradient with respect to them, the logits."""
+    seen: list[torch.Tensor] = []
+
+    def keep(_module, _inputs, output):
+        leaf = output.detach().requires_grad_(needs_grads)
+        seen.append(leaf)
+        return leaf.clone()  # later in-place ops then act on a copy, never on the leaf
+
+    handle = module.register_forward_hook(keep)
+    try:
+        with torch.set_grad_enabled(needs_grads):
+            logits = model(x)
+            if not needs_grads:
+                return seen[-1], None, logits.detach()
+            score = logits.gather(1, pick(logits).view(-1, 1)).sum()
+            (grads,) = torch.autograd.grad(score, seen[-1])
+    finally:
+        handle.remove()
+    return seen[-1].detach(), grads, logits.detach()
+
+
+def _checked_targets(targets, n: int, num_classes: int, device: torch.device) -> torch.Tensor:
+    try:
+        values = torch.as_tensor(targets).reshape(-1)
+    except (TypeError, ValueError, RuntimeError):
+        values = torch.tensor([0.5])  # refused below with the same message as any other
+    if (len(values) != n or values.is_floating_point() or values.dtype == torch.bool
+            or bool(((values < 0) | (values >= num_classes)).any())):
+        raise ValueError(f"The target class must be a whole number from 0 to {num_classes - 1}"
+                         + (f", one per image ({n})." if n > 1 else "."))
+    return values.to(device=device, dtype=torch.long)
+
+
 def grad_cam(
     model: nn.Module,
     x: torch.Tensor,
     layer: str = "layer4",
     target: int | None = None,
     top_k: int = 5,
+    method: str = "gradcam",
+    on_progress: Progress = no_progress,
 ) -> CamResult:
-    """Grad-CAM (Selvaraju et al. 2017) of one image at one layer.
+    """Grad-CAM (Selvaraju et al. 2017), or another of its family, of one image at one layer.
 
     Args:
         model: a classifier with ``layerN`` / ``layerN.M`` submodules (ours or torchvision's).
@@ -97,31 +212,19 @@ def grad_cam(
         layer: a stage (``layer4``) or block (``layer3.5``) name; see `cam_layers`.
         target: class to explain; ``None`` explains the model's top prediction.
         top_k: how many top classes to report.
+        method: ``gradcam`` (captum's), ``gradcam++``, ``layercam`` or ``scorecam``.
 
     Returns:
         A `CamResult`.
     """
-    module = get_layer(model, layer)
+    get_layer(model, layer)
     if top_k < 1:
         raise ValueError(f"top_k must be at least 1, got {top_k}.")
     if x.dim() != 4 or x.shape[0] != 1:
         raise ValueError(f"Grad-CAM takes one image shaped (1, C, H, W), got {tuple(x.shape)}.")
-    recorded: list[torch.Tensor] = []
-
-    def forward(inputs: torch.Tensor) -> torch.Tensor:
-        logits = model(inputs)
-        recorded.append(logits.detach())
-        num_classes = logits.shape[1]
-        chosen = logits.detach().argmax(1) if target is None else _checked(target, num_classes)
-        # Returning the chosen logit (one value per example) lets captum explain the top-1 class
-        # from this very forward pass, instead of running a second forward to find it.
-        return logits.gather(1, chosen.view(-1, 1).to(logits.device)).squeeze(1)
-
-    with pristine(model):
-        raw = LayerGradCam(forward, module).attribute(x.detach())
-    logits = recorded[-1]
-    chosen = int(logits.argmax(1)) if target is None else operator.index(target)
-    return _result(raw, tuple(x.shape[-2:]), layer, chosen, logits, top_k)
+    found = cam_batch(model, x, layer, None if target is None else [target], method, on_progress)
+    return _result(found.raw[:, None], tuple(x.shape[-2:]), layer, int(found.targets[0]),
+                   found.logits, top_k)
 
 
 def _result(raw: torch.Tensor, size: tuple[int, int], layer: str, target: int,
@@ -220,50 +323,3 @@ def attribute(
                 x, target=chosen, sliding_window_shapes=(x.shape[1], window, window),
                 strides=(x.shape[1], stride, stride), perturbations_per_eval=16)
     return _result(maps.sum(dim=1, keepdim=True), tuple(x.shape[-2:]), "input", chosen, logits, 5)
-
-
-def colormap(values: np.ndarray, name: str = "turbo") -> np.ndarray:
-    """Map values in [0, 1] to RGB uint8 with a jet- or turbo-like colour scale (no matplotlib)."""
-    v = np.clip(np.nan_to_num(np.asarray(values, dtype=np.float64)), 0.0, 1.0)
-    if name == "jet":
-        rgb = np.stack([1.5 - np.abs(4 * v - k) for k in (3, 2, 1)], axis=-1)
-    elif name == "turbo":
-        # Polynomial fit of Google's Turbo colormap (Mikhailov 2019), as in its reference shader.
-        coeffs = (
-            (0.13572138, 4.61539260, -42.66032258, 132.13108234, -152.94239396, 59.28637943),
-            (0.09140261, 2.19418839, 4.84296658, -14.18503333, 4.27729857, 2.82956604),
-            (0.10667330, 12.64194608, -60.58204836, 110.36276771, -89.90310912, 27.34824973),
-        )
-        rgb = np.stack([np.polynomial.polynomial.polyval(v, c) for c in coeffs], axis=-1)
-    else:
-        raise ValueError(f"Unknown colormap {name!r}; choose 'turbo' or 'jet'.")
-    return np.round(np.clip(rgb, 0.0, 1.0) * 255).astype(np.uint8)
-
-
-def cam_overlay(
-    image: Image.Image,
-    heatmap: torch.Tensor | np.ndarray,
-    alpha: float = 0.5,
-    cmap: str = "turbo",
-) -> Image.Image:
-    """Blend a colour-mapped heatmap over an image: ``(1 - alpha) * image + alpha * colours``.
-
-    Args:
-        image: the picture the network saw (see `explorer.io.images.fit_image`).
-        heatmap: ``(H, W)`` values in [0, 1]; resized bilinearly to the image if needed.
-        alpha: weight of the heatmap, from 0 (image only) to 1 (heatmap only).
-        cmap: ``turbo`` or ``jet``.
-    """
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must be between 0 and 1, got {alpha}.")
-    heat = torch.as_tensor(heatmap).detach().to("cpu", torch.float32)
-    if heat.dim() != 2:
-        raise ValueError(f"The heatmap must be 2-D (H, W), got shape {tuple(heat.shape)}.")
-    width, height = image.size
-    if tuple(heat.shape) != (height, width):
-        heat = F.interpolate(heat[None, None], size=(height, width), mode="bilinear",
-                             align_corners=False)[0, 0]
-    colours = colormap(heat.numpy(), cmap).astype(np.float32)
-    base = np.asarray(image.convert("RGB"), dtype=np.float32)
-    blended = (1.0 - alpha) * base + alpha * colours
-    return Image.fromarray(np.round(blended).astype(np.uint8))

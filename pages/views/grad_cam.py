@@ -8,8 +8,8 @@ from PIL import Image, ImageDraw
 
 from explorer.budget import check_fits
 from explorer.slots import gate
-from explorer.analysis.gradcam import (attribute, cam_layers, cam_overlay, colormap, grad_cam,
-                                       grad_cam_grid)
+from explorer.analysis.gradcam import attribute, cam_layers, grad_cam, grad_cam_grid
+from explorer.analysis.overlay import cam_overlay, colormap
 from explorer.io.fingerprint import image_digest, tensor_digest
 from explorer.io.images import fit_image, png_bytes, preprocess
 from explorer.io.labels import domain_warning

@@ -11,9 +11,8 @@ from torch import nn
 from torch.nn.modules import module as module_globals
 
 from explorer import NetSpec, build
-from explorer.analysis.gradcam import (
-    attribute, cam_layers, cam_overlay, colormap, grad_cam, grad_cam_grid,
-)
+from explorer.analysis.gradcam import attribute, cam_layers, grad_cam, grad_cam_grid
+from explorer.analysis.overlay import cam_overlay, colormap
 
 X = [[1.0, 2.0, 0.0], [0.0, 1.0, 3.0], [2.0, 0.0, 1.0]]
 KERNELS = [[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [-1.0, 0.0]]]

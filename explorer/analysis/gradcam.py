@@ -64,7 +64,7 @@ def get_layer(model: nn.Module, layer: str) -> nn.Module:
     valid = cam_layers(model)
     if layer not in valid:
         shown = ", ".join(valid[:12]) + (f" … ({len(valid)} in all)" if len(valid) > 12 else "")
-        raise ValueError(f"Unknown layer {layer!r} for Grad-CAM; choose one of {shown}.")
+        raise ValueError(f"Unknown layer {layer!r} for a class activation map; choose one of {shown}.")
     return model.get_submodule(layer)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 # Modules of explorer.cli that each define add_parsers(commands) and set `run` on their parsers.
-SUBCOMMANDS = ("summary", "train", "analyses", "gradflow")
+SUBCOMMANDS = ("summary", "train", "analyses", "gradflow", "attributions")
 
 
 class OneLineParser(argparse.ArgumentParser):

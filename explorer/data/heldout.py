@@ -38,6 +38,21 @@ def heldout_for(spec: NetSpec, n: int = DEFAULT_IMAGES, seed: int = DEFAULT_SEED
     return fit_channels(images, spec.in_channels), labels % spec.num_classes
 
 
+def heldout_masks(spec: NetSpec, n: int = DEFAULT_IMAGES, seed: int = DEFAULT_SEED
+                  ) -> torch.Tensor:
+    """The objects' boolean masks of `heldout_for`'s images, ``(n, S, S)`` at the spec's size
+    (nearest-neighbour where the images were resized)."""
+    from explorer.data.shapes import ShapesDataset
+
+    data = ShapesDataset(n, image_size=max(spec.image_size, MIN_RENDER_SIZE), seed=seed,
+                         split="test")
+    masks = torch.stack([data.mask(i) for i in range(n)])
+    if masks.shape[-1] != spec.image_size:
+        masks = torch.nn.functional.interpolate(masks[:, None].float(), size=spec.image_size,
+                                                mode="nearest")[:, 0] > 0.5
+    return masks
+
+
 def fit_channels(images: torch.Tensor, channels: int) -> torch.Tensor:
     """RGB batch → the network's channel count (grey for 1, RGB cycled for more)."""
     if channels == images.shape[1]:

@@ -1,6 +1,6 @@
 """Record He et al. 2016's Tables 1-2 on shapes: ResNet-56 trained once per skip design and order.
 
-    python checkpoints/skip-designs/record.py --workers 2     # about 15 min a variant per core
+    python checkpoints/skip-designs/record.py --workers 2     # about 20 min a variant per core
     python checkpoints/skip-designs/record.py --assemble      # only rewrite history.json
 
 Every variant is one `python -m explorer train` run of the same recipe (`RECIPE`: the CIFAR
@@ -23,7 +23,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-RECIPE = ("--preset resnet56 --dataset shapes --train-size 8000 --epochs 4 --batch-size 32 "
+RECIPE = ("--preset resnet56 --dataset shapes --train-size 16000 --epochs 4 --batch-size 32 "
           "--lr 0.02 --warmup-epochs 0.5 --seed 0 --no-twin --threads 1")
 DESIGNS = ("identity", "scaled", "exclusive_gate", "shortcut_gate", "conv", "dropout")
 ORDERS = ("bn_after_add", "relu_before_add", "relu_preact", "pre")  # "post" is the identity run

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from explorer import NetSpec, build
+from explorer.analysis.cam_weights import CAM_METHODS
 from explorer.nets.preserved import preserved
 
 SPEC = NetSpec(layers=(1, 1, 1), base_width=4, stem="cifar", num_classes=4, image_size=16)
@@ -40,7 +41,7 @@ def data(n=8):
 
 def calls_of_every_function():
     from explorer.analysis import gradcam, gradflow, landscape, lesion, receptive_field
-    from explorer.analysis import feature_maps
+    from explorer.analysis import deletion, feature_maps, localize, sanity
     from explorer.training.train import evaluate
 
     x, y = data()
@@ -66,6 +67,13 @@ def calls_of_every_function():
             m, (x, y), "layer2"),
         "stage_feature_maps": lambda m: feature_maps.stage_feature_maps(m, x[:1], top_k=2),
         "skip_parts": lambda m: feature_maps.skip_parts(m, x[:1], "layer2.0"),
+        **{f"cam_batch[{method}]": (lambda method: lambda m: gradcam.cam_batch(
+            m, x[:2], "layer2", y[:2], method))(method) for method in CAM_METHODS},
+        "sanity_cascade": lambda m: sanity.sanity_cascade(m, x[:2], y[:2], "layer2",
+                                                          ("gradcam", "scorecam")),
+        "localization_scores": lambda m: localize.localization_scores(
+            m, x[:2], y[:2], x[:2, 0] > 0, ("layercam",), ("layer3",)),
+        "deletion_curve": lambda m: deletion.deletion_curve(m, x[:1], x[0, 0], int(y[0]), 4),
     }
 
 

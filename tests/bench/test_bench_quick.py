@@ -49,6 +49,8 @@ QUICK = [  # the longest first
     quick("bench_app", "rerun after a no-rebuild widget change (AppTest): median",
           "first build on CPU: explorer.build"),
     quick("bench_gradcam", "grad_cam (ours)", "forward, grad enabled", "goal grad_cam ≤ 1.2×"),
+    quick("bench_cams", "goal gradcam++ ≤ 1.1× gradcam", "goal layercam ≤ 1.1× gradcam",
+          "goal cascade ≤ 1.2×"),
     quick("bench_train", "bare loop", "explorer.training.train", "ratio train/bare"),
     quick("bench_stage_table", "stage_table, cold (cache cleared)",
           "torchinfo.summary, real CPU model", "torchinfo CPU / stage_table"),

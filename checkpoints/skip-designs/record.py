@@ -4,8 +4,8 @@
     python checkpoints/skip-designs/record.py --assemble      # only rewrite history.json
 
 Every variant is one `python -m explorer train` run of the same recipe (`RECIPE`: the CIFAR
-ResNet-56, the shapes set at 16 px, seed 0, so identical batches, and identical initial weights wherever
-two designs share a parameter name), written to `<variant>/` beside this file. Variants whose
+ResNet-56, the shapes set at 16 px, seed 0, so identical batches, and identical initial weights
+wherever two designs share a parameter name), written to `<variant>/` beside this file. Variants whose
 `metrics.json` exists are skipped, so an interrupted study resumes where it stopped. Designs come
 first (the paper's Table 1), then the orders (Table 2). At the end, `history.json` collects every
 variant's command, epochs, step losses, final training loss and test accuracy.

@@ -82,6 +82,10 @@ class SkipParts:
     branch: torch.Tensor
     summed: torch.Tensor | None
     output: torch.Tensor
+    design: str = "identity"  # the block's skip design, scale and order (He et al. 2016)
+    scale: float = 0.5
+    order: str = "post"
+    projected: bool = False  # the skip carries h(x) (a projection or padding), not x
 
     @property
     def branch_ratio(self) -> float | None:
@@ -137,5 +141,7 @@ def skip_parts(model: nn.Module, x: torch.Tensor, block: str) -> SkipParts:
         block=block, skip=skip, inputs=cpu["inputs"],
         shortcut=None if identity is None else identity.cpu(), branch=branch.cpu(),
         summed=None if identity is None else (branch + identity).cpu(),
-        output=cpu["output"],
+        output=cpu["output"], design=target.skip_design, scale=target.skip_scale,
+        order=getattr(model, "spec", None) and model.spec.order or "post",
+        projected=shortcut is not None,
     )

@@ -123,13 +123,32 @@ def _channel_view(t: torch.Tensor, channel: int | None) -> list:
     return (t.mean(0) if channel is None else t[channel]).tolist()
 
 
+# What follows the addition, per activation order (He et al. 2016, Fig. 4)
+_OUTPUT = {"post": "output = relu(·)", "bn_after_add": "output = relu(BN(·))"}
+
+
+def skip_columns(parts: dict[str, SkipParts]) -> list[str]:
+    """The four column titles, in the terms of the block's skip design and order (the first net
+    with a skip decides; a plain block's branch is F(x) all the same)."""
+    p = next((p for p in parts.values() if p.skip), next(iter(parts.values())))
+    x = "h(x)" if p.projected else "x"
+    skip, branch = {
+        "scaled": (f"{p.scale:g}·{x} (the scaled skip)", f"{1 - p.scale:g}·F(x) (the branch)"),
+        "exclusive_gate": (f"(1 − g)·{x} (the gated skip)", "g·F(x) (the gated branch)"),
+        "shortcut_gate": (f"(1 − g)·{x} (the gated skip)", "F(x) (the branch)"),
+        "conv": ("conv1×1(x) (the skip)", "F(x) (the branch)"),
+        "dropout": (f"{x} (the skip; no dropout in eval)", "F(x) (the branch)"),
+    }.get(p.design, (f"{x} (via the skip)", "F(x) (the branch)"))
+    summed = f"F(x) + {x}" if p.design == "identity" else "their sum"
+    return [skip, branch, summed, _OUTPUT.get(p.order, "output = the sum (nothing after)")]
+
+
 def skip_figure(parts: dict[str, SkipParts], channel: int | None = None) -> go.Figure:
     """Per net: x (what the skip carries), F(x), F(x) + x and the block's output.
 
     Shows the mean over channels, or one channel; signed values on one diverging scale per row.
     """
-    columns = ["x (via the skip)", "F(x) (the branch)", "F(x) + x", "output = relu(·)"]
-    fig = make_subplots(rows=len(parts), cols=4, column_titles=columns,
+    fig = make_subplots(rows=len(parts), cols=4, column_titles=skip_columns(parts),
                         row_titles=list(parts), horizontal_spacing=0.02, vertical_spacing=0.06)
     for r, (name, p) in enumerate(parts.items(), start=1):
         tensors = [p.shortcut, p.branch, p.summed, p.output]

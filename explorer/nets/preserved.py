@@ -4,8 +4,9 @@ Every function that takes a caller's model runs inside ``preserved(model)``. On 
 the body ends, each module gets back its own train/eval flag (not just the root's: a model may
 be in eval mode with one stage training), every parameter its ``requires_grad`` and its ``.grad``
 tensor (the very object, so the caller's references stay valid), every hook dictionary exactly
-the hooks it had (in place, so the caller's ``RemovableHandle``s still work), and, when asked,
-buffers (BatchNorm statistics) and parameter values.
+the hooks it had (in place, so the caller's ``RemovableHandle``s still work), the plain
+attributes a module names in ``PRESERVED_ATTRIBUTES`` (a shortcut dropout's pass counter, which
+seeds its next mask), and, when asked, buffers (BatchNorm statistics) and parameter values.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def preserved(model: nn.Module, *, buffers: bool = False, weights: bool = False,
     grads = [p.grad for p in params]
     hooks = [(d, dict(d)) for m in model.modules() for name in _HOOK_DICTS
              if (d := getattr(m, name, None)) is not None]
+    counters = [(m, {a: getattr(m, a) for a in m.PRESERVED_ATTRIBUTES}) for m in model.modules()
+                if hasattr(m, "PRESERVED_ATTRIBUTES")]
     saved_buffers = [(b, b.detach().clone()) for b in model.buffers()] if buffers else []
     saved_weights = [p.detach().clone() for p in params] if weights else []
     if clear_grads:
@@ -63,3 +66,6 @@ def preserved(model: nn.Module, *, buffers: bool = False, weights: bool = False,
             d.update(before)
         for m, mode in modes:
             m.training = mode
+        for m, values in counters:
+            for attribute, value in values.items():
+                setattr(m, attribute, value)

@@ -47,6 +47,8 @@ class ShortcutDropout(nn.Module):
     random state: the same model built twice drops the same elements.
     """
 
+    PRESERVED_ATTRIBUTES = ("calls",)  # an analysis's training-mode passes leave no trace
+
     def __init__(self, p: float = DROPOUT_P) -> None:
         super().__init__()
         self.p = p

@@ -2,6 +2,7 @@
 
 import math
 
+import pytest
 import torch
 
 from explorer.analysis.landscape import LandscapeResult
@@ -133,3 +134,31 @@ def test_spread_keeps_labels_apart_and_below_the_top():
     assert spread([0.14, 0.125], 0.1, 1.05) == [0.225, 0.125]
     out = spread([1.0, 0.99], 0.1, 1.05)
     assert max(out) <= 1.05 and abs(out[0] - out[1]) >= 0.1 - 1e-9 and out[0] > out[1]
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({}, ["x (via the skip)", "F(x) (the branch)", "F(x) + x", "output = relu(·)"]),
+    ({"skip_design": "scaled", "skip_scale": 0.25},
+     ["0.25·x (the scaled skip)", "0.75·F(x) (the branch)", "their sum", "output = relu(·)"]),
+    ({"skip_design": "exclusive_gate", "order": "pre"},
+     ["(1 − g)·x (the gated skip)", "g·F(x) (the gated branch)", "their sum",
+      "output = the sum (nothing after)"]),
+    ({"order": "bn_after_add"},
+     ["x (via the skip)", "F(x) (the branch)", "F(x) + x", "output = relu(BN(·))"]),
+])
+def test_skip_columns_name_what_the_design_adds(changes, expected):
+    from explorer import NetSpec, build
+    from explorer.analysis.feature_maps import skip_parts
+    from explorer.figures.why_maps import skip_columns, skip_figure
+
+    spec = NetSpec(layers=(1, 1), base_width=4, stem="cifar", num_classes=3, image_size=8,
+                   **changes)
+    x = torch.randn(1, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    parts = {"residual": skip_parts(build(spec), x, "layer1.0"),
+             "plain": skip_parts(build(spec.replace(skip=False)), x, "layer1.0")}
+    assert skip_columns(parts) == expected
+    titles = [a.text for a in skip_figure(parts).layout.annotations]
+    assert all(title in titles for title in expected)
+    projected = skip_parts(build(spec), x, "layer2.0")  # stride 2: the skip carries h(x)
+    assert skip_columns({"net": projected})[0].startswith(
+        ("h(x)", "0.25·h(x)", "(1 − g)·h(x)"))

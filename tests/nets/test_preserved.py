@@ -114,3 +114,16 @@ def test_preserved_restores_after_an_exception_and_can_restore_weights():
     assert after["hooks"] == before["hooks"] and model.conv1.weight.grad is marker
     for key, value in before["state"].items():
         assert torch.equal(after["state"][key], value), key
+
+
+def test_a_shortcut_dropouts_next_mask_is_what_it_would_have_been():
+    from explorer.analysis.gradflow import measure_flow
+
+    spec = SPEC.replace(skip_design="dropout")
+    model, twin = build(spec, seed=0).train(), build(spec, seed=0).train()
+    x, y = data()
+    measure_flow(model, x, y)  # training-mode passes inside
+    torch.manual_seed(0)
+    ours = model(x)
+    torch.manual_seed(0)
+    assert torch.equal(ours, twin(x))  # the same mask as a model the analysis never saw

@@ -12,6 +12,7 @@ PAGES = [
     st.Page("pages/views/architecture.py", title="Architecture", icon="🧱", default=True),
     st.Page("pages/views/gradient_flow.py", title="Gradient flow", icon="🌊"),
     st.Page("pages/views/grad_cam.py", title="Grad-CAM", icon="🔥"),
+    st.Page("pages/views/trust_map.py", title="Trust the map", icon="🧪"),
     st.Page("pages/views/training.py", title="Training", icon="📈"),
     st.Page("pages/views/why_skips.py", title="Why skips work", icon="🔬"),
     st.Page("pages/views/compare.py", title="Compare", icon="⚖️"),

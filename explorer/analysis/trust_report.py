@@ -1,0 +1,231 @@
+"""Sentences about "can you trust the map?", generated from the measured numbers.
+
+Sanity (Adebayo et al. 2018): a map is called *still similar* to the trained model's map when
+their Spearman rank correlation is `SIMILAR` or more, and the map is said to *follow the image*
+when, with every weight random, the correlation is still `FOLLOWS_IMAGE` or more. Localisation
+(the pointing game, the energy inside the mask): a score more than `CHANCE_MARGIN` above the
+chance line beats chance, two nets differ when they are more than `CONTRAST` apart. Every
+sentence states its numbers and the threshold it used.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Callable
+
+from explorer.analysis.cam_weights import CAM_LABELS, CAM_PAPERS
+from explorer.analysis.localize import Localization
+from explorer.analysis.sanity import SanityCurve
+from explorer.analysis.trust_runs import layer_randomised_index
+from explorer.units import pct
+
+SIMILAR = 0.5  # rank correlation with the trained map at or above which a map "hardly changed"
+FOLLOWS_IMAGE = 0.3  # ... still kept with every weight random: part of the map follows the image
+CHANCE_MARGIN = 0.10  # a pointing score this far above chance (a fraction) beats chance
+CONTRAST = 0.10  # mean pointing scores this far apart: one net localises better
+FEW_IMAGES = 20  # below this many images a pointing score is too coarse to compare
+NET_NAMES = {"residual": "residual net", "plain": "plain twin"}
+
+
+def net_name(net: str) -> str:
+    return NET_NAMES.get(net, net)
+
+
+def _rho(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def _values(values: dict[str, float], fmt: Callable[[float], str]) -> str:
+    """``0.31`` for one net, ``0.31 in the residual net and 0.28 in the plain twin`` for two."""
+    if len(values) == 1:
+        return fmt(next(iter(values.values())))
+    parts = [f"{fmt(v)} in the {net_name(net)}" for net, v in values.items()]
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _nets(nets: list[str]) -> str:
+    names = [f"the {net_name(n)}" for n in nets]
+    return " and ".join(names)
+
+
+# -- sanity: cascading randomisation --------------------------------------------------------------
+def at_layer(curve: SanityCurve) -> float:
+    """The rank correlation once the map's own layer (and everything above it) is random."""
+    index = layer_randomised_index(curve)
+    return curve.steps[-1 if index is None else index].spearman
+
+
+def at_end(curve: SanityCurve) -> float:
+    """The rank correlation with every weight random (the cascade's last step)."""
+    return curve.steps[-1].spearman
+
+
+def sanity_method_sentence(curves: dict[str, SanityCurve]) -> str:
+    """What the cascade did to one method's maps, in every net given (``{net: curve}``)."""
+    first = next(iter(curves.values()))
+    label, layer = CAM_LABELS[first.method], first.layer
+    kept = {net: at_layer(c) for net, c in curves.items()}
+    numbers = _values(kept, _rho)
+    changed = [net for net, value in kept.items() if value < SIMILAR]
+    stayed = [net for net, value in kept.items() if value >= SIMILAR]
+    opening = (f"{label}'s map keeps a rank correlation of {numbers} with the trained map once "
+               f"{layer} is randomised (with everything above it)")
+    reading = ("Adebayo et al.'s reading: a map that does not change with the weights explains "
+               "the input, not the model.")
+    if not stayed:
+        text = f"{opening}, below {SIMILAR}: it depends on the weights it explains."
+    elif not changed:
+        text = (f"{opening}, {SIMILAR} or more: it hardly changes while the weights it should "
+                f"explain are random. {reading}")
+    else:
+        text = (f"{opening}: below {SIMILAR} in {_nets(changed)}, where it depends on the "
+                f"weights, but {SIMILAR} or more in {_nets(stayed)}, where it hardly changes. "
+                f"{reading}")
+    return f"{text} {_end_sentence(curves)}"
+
+
+def _end_sentence(curves: dict[str, SanityCurve]) -> str:
+    ends = {net: at_end(c) for net, c in curves.items()}
+    numbers = _values(ends, _rho)
+    follows = [net for net, value in ends.items() if value >= FOLLOWS_IMAGE]
+    if len(follows) == len(ends):
+        return (f"With every weight random it still keeps {numbers}, {FOLLOWS_IMAGE} or more: "
+                f"part of the map follows the image itself, whatever the weights.")
+    if not follows:
+        return (f"With every weight random it keeps {numbers}, below {FOLLOWS_IMAGE}: little "
+                f"of the trained map is left.")
+    return (f"With every weight random it keeps {numbers}: {FOLLOWS_IMAGE} or more in "
+            f"{_nets(follows)}, where part of the map follows the image itself.")
+
+
+def sanity_ranking_sentence(curves: list[SanityCurve], net: str) -> str | None:
+    """The methods in one net, from the most weight-dependent map to the least (two or more)."""
+    if len(curves) < 2:
+        return None
+    ranked = sorted(curves, key=at_layer)
+    listed = ", ".join(f"{CAM_LABELS[c.method]} {_rho(at_layer(c))}" for c in ranked)
+    return (f"In the {net_name(net)}, once {curves[0].layer} is randomised, from the map that "
+            f"changed most to the one that changed least: {listed}.")
+
+
+def sanity_sentences(results: dict[str, list[SanityCurve]]) -> list[str]:
+    """The page's sentences: one per method (every net together), then the ranking."""
+    by_method: dict[str, dict[str, SanityCurve]] = {}
+    for net, curves in results.items():
+        for curve in curves:
+            by_method.setdefault(curve.method, {})[net] = curve
+    lines = [sanity_method_sentence(curves) for curves in by_method.values()]
+    first_net = next(iter(results))
+    ranking = sanity_ranking_sentence(results[first_net], first_net)
+    return lines + ([ranking] if ranking else [])
+
+
+# -- localisation: pointing game and energy inside the mask ---------------------------------------
+def _verdict(score: float, chance: float) -> str:
+    if score > chance + CHANCE_MARGIN:
+        return f"more than {_points(CHANCE_MARGIN)} above chance"
+    if score < chance - CHANCE_MARGIN:
+        return f"more than {_points(CHANCE_MARGIN)} below chance"
+    return f"within {_points(CHANCE_MARGIN)} of chance"
+
+
+def _points(fraction: float) -> str:
+    """A margin in percentage points: ``0.1`` → ``10 points``."""
+    return f"{100 * fraction:g} points"
+
+
+def _score(found: Localization, method: str, stage: str):
+    return next(s for s in found.scores if s.method == method and s.layer == stage)
+
+
+def _stages(found: Localization) -> list[str]:
+    return list(dict.fromkeys(s.layer for s in found.scores))
+
+
+def _methods(found: Localization) -> list[str]:
+    return list(dict.fromkeys(s.method for s in found.scores))
+
+
+def chance_sentence(results: dict[str, Localization]) -> str:
+    found = next(iter(results.values()))
+    return (f"The objects cover {pct(found.chance)} of the image on average over the "
+            f"{found.images:,} images: a map blind to the image would score about that on both "
+            f"measures (the grey line).")
+
+
+def few_images_sentence(results: dict[str, Localization]) -> str | None:
+    images = next(iter(results.values())).images
+    if images >= FEW_IMAGES:
+        return None
+    return (f"With {images} images a pointing score moves in steps of {pct(1 / images)}: score "
+            f"at least {FEW_IMAGES} images before reading small differences.")
+
+
+def localisation_method_sentence(results: dict[str, Localization], method: str) -> str:
+    """One method at the deepest stage, in every net: its pointing game against chance and its
+    energy inside the mask."""
+    first = next(iter(results.values()))
+    stage, chance = _stages(first)[-1], first.chance
+    pointing = {net: _score(found, method, stage).pointing for net, found in results.items()}
+    energy = {net: _score(found, method, stage).energy for net, found in results.items()}
+    verdicts = {net: _verdict(value, chance) for net, value in pointing.items()}
+    if len(set(verdicts.values())) == 1:
+        shares = [f"{pct(v)}" + (" of the images" if i == 0 else "")
+                  + (f" in the {net_name(net)}" if len(pointing) > 1 else "")
+                  for i, (net, v) in enumerate(pointing.items())]
+        where = f"{' and '.join(shares)} ({next(iter(verdicts.values()))})"
+    else:
+        where = "; ".join(f"{pct(pointing[net])} of the images in the {net_name(net)} "
+                          f"({verdicts[net]})" for net in pointing)
+    return (f"{CAM_LABELS[method]} at {stage}: the map's peak falls on the object in {where}, "
+            f"chance being {pct(chance)}; the share of its positive map on the object is "
+            f"{_values(energy, pct)}.")
+
+
+def mean_pointing(found: Localization, stage: str) -> float:
+    """The pointing game at one stage, averaged over the methods scored."""
+    return statistics.fmean(s.pointing for s in found.scores if s.layer == stage)
+
+
+def best_stage_sentence(results: dict[str, Localization]) -> str | None:
+    """Where, in depth, each net's maps point at the object most and least often."""
+    parts = []
+    for net, found in results.items():
+        stages = _stages(found)
+        if len(stages) < 2:
+            return None
+        means = {stage: mean_pointing(found, stage) for stage in stages}
+        best, worst = max(means, key=means.get), min(means, key=means.get)
+        verb = "maps point at the object most often" if not parts else "most often"
+        parts.append(f"the {net_name(net)}'s {verb} at {best} ({pct(means[best])}) and least "
+                     f"often at {worst} ({pct(means[worst])})")
+    return "Averaged over the methods, " + "; ".join(parts) + "."
+
+
+def contrast_sentence(results: dict[str, Localization]) -> str | None:
+    """Residual vs plain at the deepest stage, by the pointing game averaged over methods."""
+    if set(results) != {"residual", "plain"}:
+        return None
+    stage = _stages(results["residual"])[-1]
+    r, p = (mean_pointing(results[net], stage) for net in ("residual", "plain"))
+    numbers = f"{pct(r)} vs {pct(p)} of the images, averaged over the methods"
+    if abs(r - p) <= CONTRAST:
+        return (f"At {stage} the residual net and its plain twin point at the object about "
+                f"equally often ({numbers}, within {_points(CONTRAST)}).")
+    better, worse = ("residual net", "plain twin") if r > p else ("plain twin", "residual net")
+    return (f"At {stage} the {better}'s maps point at the object more often than the {worse}'s "
+            f"({numbers}, more than {_points(CONTRAST)} apart).")
+
+
+def localisation_sentences(results: dict[str, Localization]) -> list[str]:
+    """The page's sentences: chance, the sample's size, each method, depth, residual vs plain."""
+    lines = [chance_sentence(results), few_images_sentence(results)]
+    lines += [localisation_method_sentence(results, m)
+              for m in _methods(next(iter(results.values())))]
+    lines += [best_stage_sentence(results), contrast_sentence(results)]
+    return [line for line in lines if line]
+
+
+def method_reference(method: str) -> str:
+    """``Grad-CAM (Selvaraju et al. 2017)``."""
+    return f"{CAM_LABELS[method]} ({CAM_PAPERS[method]})"

@@ -1,0 +1,37 @@
+"""Trust the map: do the CAM family's maps explain the network, and do they find the object?"""
+
+import streamlit as st
+
+from pages.views import trust_panels
+from pages.widgets import guard, state, weights_picker
+
+choice = state.current()
+
+st.title("Trust the map")
+st.markdown(
+    "A heatmap looks convincing whatever it shows, so this page tests the Grad-CAM family two "
+    "ways, on a residual net and its plain twin side by side. The **sanity check** re-draws the "
+    "network's weights at random, top layer first: a map that explains the network must change "
+    "with them. **Localisation** scores the maps on images where we know where the object is, "
+    "against the score of a map blind to the image. Every sentence in the blue boxes is "
+    "generated from the numbers on the screen and names the threshold it uses.")
+
+FAILED = object()  # a step whose error is already on the page
+weights = FAILED
+with guard.user_errors("Loading the weights"):
+    weights = weights_picker.pick(choice)
+if weights is FAILED or weights is None:
+    st.info("Upload a checkpoint to continue, or pick other weights." if weights is None else
+            "Pick other weights above.")
+    st.stop()
+spec = weights.spec
+st.caption(f"Using {weights.description}; network: {spec.depth} layers, {spec.image_size} px "
+           f"input, on {choice.device.type}."
+           + ("" if len(weights.nets()) > 1 else " These weights have no twin, so only one "
+              "network is shown."))
+
+sanity, localisation = st.tabs(["Sanity check", "Localisation"])
+with sanity, guard.user_errors("Sanity check"):
+    trust_panels.sanity_panel(weights, choice.device)
+with localisation, guard.user_errors("Localisation"):
+    trust_panels.localisation_panel(weights, choice.device)

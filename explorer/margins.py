@@ -3,6 +3,7 @@ on the Training page and on the "Why skips work" page alike."""
 
 from __future__ import annotations
 
+PAPER_SAME = 1.0  # a paper's test error within this many points of its reference's is "as good"
 LEARNED_MARGIN = 0.10  # held-out accuracy this far above chance (a fraction) counts as learned
 
 

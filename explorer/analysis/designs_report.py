@@ -13,23 +13,14 @@ import math
 import statistics
 
 from explorer.analysis.designs import DesignComparison, VariantFlow
-from explorer.nets.reference import (ORDER_ERRORS, SKIP_DESIGN_RUNS, error_text, paper_run)
+from explorer.margins import PAPER_SAME
+from explorer.nets.reference import VARIANT_NAMES as NAMES
+from explorer.nets.reference import ORDER_ERRORS, SKIP_DESIGN_RUNS, error_text, paper_run
 from explorer.units import format_number, times
 
 SAME = 2.0  # gradients within this factor of the reference's read "about the same"
 FAR = 10.0  # beyond this factor the gradient has shrunk or grown far more than the reference's
-PAPER_SAME = 1.0  # a test error within this many points of the reference's is "as good"
 RESPONSE_SPREAD = 1.5  # median response stds this many times apart differ
-
-NAMES = {
-    "skip_design=identity": "the identity design", "skip_design=scaled": "constant scaling",
-    "skip_design=exclusive_gate": "the exclusive gate",
-    "skip_design=shortcut_gate": "the shortcut-only gate",
-    "skip_design=conv": "the 1×1 conv shortcut", "skip_design=dropout": "shortcut dropout",
-    "order=post": "the original order (post)", "order=bn_after_add": "BN after addition",
-    "order=relu_before_add": "ReLU before addition",
-    "order=relu_preact": "ReLU-only pre-activation", "order=pre": "full pre-activation",
-}
 
 
 def name(variant: VariantFlow) -> str:

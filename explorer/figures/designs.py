@@ -8,9 +8,9 @@ from plotly.subplots import make_subplots
 from explorer.analysis.designs import DesignComparison
 from explorer.analysis.designs_report import name
 from explorer.figures.gradflow import _depth_ticks, _log_axis, _numbers, _positive
-from explorer.figures.style import DESIGN_COLORS
+from explorer.figures.style import DESIGN_COLORS, VARIANT_FIELD_DASHES
 
-DASHES = {"skip_design": "solid", "order": "dash"}
+DASHES = VARIANT_FIELD_DASHES
 
 
 def designs_figure(comparison: DesignComparison) -> go.Figure:

@@ -39,3 +39,5 @@ DESIGN_COLORS = {
     "post": RESIDUAL, "bn_after_add": "#17becf", "relu_before_add": "#bcbd22",
     "relu_preact": "#7f7f7f", "pre": "#1a237e",
 }
+# ... and the two kinds of variant: a skip design solid, an activation order dashed.
+VARIANT_FIELD_DASHES = {"skip_design": "solid", "order": "dash"}

@@ -78,6 +78,16 @@ class PaperRun:
                               or self.low <= getattr(spec, self.field) <= self.high)
 
 
+# What the text calls each variant of the paper's ablations (a NetSpec field = its value).
+VARIANT_NAMES = {
+    "skip_design=identity": "the identity design", "skip_design=scaled": "constant scaling",
+    "skip_design=exclusive_gate": "the exclusive gate",
+    "skip_design=shortcut_gate": "the shortcut-only gate",
+    "skip_design=conv": "the 1×1 conv shortcut", "skip_design=dropout": "shortcut dropout",
+    "order=post": "the original order (post)", "order=bn_after_add": "BN after addition",
+    "order=relu_before_add": "ReLU before addition",
+    "order=relu_preact": "ReLU-only pre-activation", "order=pre": "full pre-activation",
+}
 # Table 1 (Fig. 2): every design on every shortcut of ResNet-110.
 SKIP_DESIGN_RUNS: dict[str, tuple[PaperRun, ...]] = {
     "identity": (PaperRun("the identity", 6.61),),

@@ -13,6 +13,7 @@ from explorer.training.recorded import FIGURE1_RECORD, recorded_figure1
 from explorer.training.verdicts import verdicts
 from explorer.units import pct
 from explorer.units import format_count, format_duration
+from pages.views import skip_study_section
 from pages.widgets import guard, session, state, training_results, training_setup
 
 choice = state.current()
@@ -108,6 +109,7 @@ with guard.user_errors("Training"):
         running, TrainConfig.from_dict(record.config) if record else None, choice.spec.skip)
     if experiment == "figure1":
         show_recorded()
+        skip_study_section.draw()
         st.subheader("Run it again live")
     setup = training_setup.draw(choice, experiment, disabled=running)
     if experiment == "twin" and not running:

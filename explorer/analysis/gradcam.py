@@ -263,17 +263,22 @@ def grad_cam_grid(
     x: torch.Tensor,
     layers: Sequence[str] | None = None,
     target: int | None = None,
+    method: str = "gradcam",
+    on_progress: Progress = no_progress,
 ) -> list[CamResult]:
-    """Grad-CAM at several layers for one class (by default every stage, shallow to deep).
+    """Grad-CAM, or another CAM ``method``, at several layers for one class (by default every
+    stage, shallow to deep).
 
     The target is fixed from the first map (the top-1 prediction unless given), so every panel
-    explains the same class. Each heatmap is scaled to its own maximum.
+    explains the same class. Each heatmap is scaled to its own maximum. ``on_progress`` gets
+    each layer's progress as `grad_cam` reports it (Score-CAM's masked images).
     """
+    checked_method(method)
     if layers is None:
         layers = [name for name in cam_layers(model) if "." not in name]
     results: list[CamResult] = []
     for layer in layers:
-        results.append(grad_cam(model, x, layer, target))
+        results.append(grad_cam(model, x, layer, target, method=method, on_progress=on_progress))
         target = results[0].target
     return results
 

@@ -216,6 +216,31 @@ def test_grid_explains_one_class_at_every_stage(model, x):
     assert [r.target for r in forced] == [4, 4]
 
 
+@pytest.mark.parametrize("method", ["gradcam++", "layercam", "scorecam"])
+def test_grid_draws_every_stage_with_the_method_asked(model, x, method):
+    reports = []
+    grid = grad_cam_grid(model, x, target=3, method=method,
+                         on_progress=lambda done, total, message: reports.append((done, total)))
+    plain = grad_cam_grid(model, x, target=3)
+    for result, gradcam_panel in zip(grid, plain):
+        single = grad_cam(model, x, result.layer, target=3, method=method)
+        torch.testing.assert_close(result.raw, single.raw)
+        assert not torch.allclose(result.raw, gradcam_panel.raw)  # the method was not ignored
+    if method == "scorecam":  # one masked image per channel of each stage, reported as it goes
+        channels = [model.get_submodule(r.layer)[-1].conv2.out_channels for r in grid]
+        assert [total for done, total in reports if done == total] == channels
+    else:
+        assert reports == []
+
+
+def test_grid_refuses_an_unknown_method_before_any_work(model, x):
+    calls = []
+    model.register_forward_hook(lambda *args: calls.append(1))
+    with pytest.raises(ValueError, match=r"Unknown CAM method 'gradcam\+'; choose one of"):
+        grad_cam_grid(model, x, method="gradcam+")
+    assert calls == []
+
+
 # ---- other captum methods on the same path ---------------------------------------------
 @pytest.mark.parametrize("method", ["integrated_gradients", "occlusion"])
 def test_attribute_equals_captum(model, x, method):

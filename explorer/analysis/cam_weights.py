@@ -13,18 +13,11 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-CAM_METHODS = ("gradcam", "gradcam++", "layercam", "scorecam")
-CAM_LABELS = {"gradcam": "Grad-CAM", "gradcam++": "Grad-CAM++", "layercam": "Layer-CAM",
-              "scorecam": "Score-CAM"}
-CAM_PAPERS = {"gradcam": "Selvaraju et al. 2017", "gradcam++": "Chattopadhay et al. 2018",
-              "layercam": "Jiang et al. 2021", "scorecam": "Wang et al. 2020"}
-GRADIENT_FREE = {"scorecam"}
-
-
-def checked_method(method: str) -> str:
-    if method not in CAM_METHODS:
-        raise ValueError(f"Unknown CAM method {method!r}; choose one of {', '.join(CAM_METHODS)}.")
-    return method
+from explorer.analysis.cam_methods import SCORE_CAM_BATCH
+# The names by themselves (no torch) live in cam_methods; these stay importable from here until
+# every caller imports them from there.
+from explorer.analysis.cam_methods import (CAM_LABELS, CAM_METHODS, CAM_PAPERS,  # noqa: F401
+                                           GRADIENT_FREE, checked_method)
 
 
 def gradient_map(method: str, activations: torch.Tensor, grads: torch.Tensor) -> torch.Tensor:
@@ -60,7 +53,7 @@ def score_weights(
     x: torch.Tensor,
     activations: torch.Tensor,
     targets: torch.Tensor,
-    chunk: int = 64,
+    chunk: int = SCORE_CAM_BATCH,
     on_chunk: Callable[[int, int], None] | None = None,
 ) -> torch.Tensor:
     """Score-CAM's channel weights (Wang et al. 2020): the softmax, over channels, of the target

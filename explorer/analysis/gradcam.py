@@ -1,11 +1,11 @@
 """Grad-CAM and its family, without side effects on the model it is handed.
 
 captum's `LayerGradCam` does Grad-CAM; Grad-CAM++, Layer-CAM and Score-CAM weigh the same
-layer's activations their own way (`explorer.analysis.cam_weights`). Around it this module adds what a shared server
-needs: layers chosen by name and validated, the model put in eval mode and restored in
-``finally``, parameter ``requires_grad`` flags restored, no gradients or hooks left behind, and the
-class prediction taken from the *same* forward pass as the attribution, so one Grad-CAM costs one
-forward plus a backward that stops at the chosen layer.
+layer's activations their own way (`explorer.analysis.cam_weights`). Around them this module
+adds what a shared server needs: layers chosen by name and validated, the model put in eval mode
+and restored in ``finally``, parameter ``requires_grad`` flags restored, no gradients or hooks
+left behind, and the class prediction taken from the *same* forward pass as the attribution, so
+one Grad-CAM costs one forward plus a backward that stops at the chosen layer.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ import torch.nn.functional as F
 from captum.attr import IntegratedGradients, LayerGradCam, Occlusion
 from torch import nn
 
-from explorer.analysis.cam_weights import GRADIENT_FREE, checked_method, gradient_map, score_weights
+from explorer.analysis.cam_weights import (GRADIENT_FREE, SCORE_CAM_BATCH, checked_method,
+                                           gradient_map, score_weights)
 from explorer.analysis.inputs import Progress, no_progress
 from explorer.nets.preserved import preserved
 
@@ -106,7 +107,7 @@ def cam_batch(
     targets: torch.Tensor | Sequence[int] | None = None,
     method: str = "gradcam",
     on_progress: Progress = no_progress,
-    chunk: int = 64,
+    chunk: int = SCORE_CAM_BATCH,
 ) -> CamBatch:
     """A CAM method's maps of every image in ``x`` at one layer, in one forward (and backward).
 

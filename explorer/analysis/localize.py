@@ -15,7 +15,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from explorer.analysis.cam_weights import CAM_METHODS, checked_method
+from explorer.analysis.cam_methods import CAM_METHODS, checked_method
 from explorer.analysis.gradcam import cam_batch, cam_layers
 from explorer.analysis.inputs import Progress, model_device, no_progress
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 
+from explorer.analysis.cam_methods import SCORE_CAM_BATCH
 from explorer.cli.analyses import _common, _run
 
-SANITY_BATCH = 64  # Score-CAM's masked images per forward pass: the largest batch either runs
 
 
 def methods_list(text: str) -> tuple[str, ...]:
-    from explorer.analysis.cam_weights import CAM_METHODS  # plain data
+    from explorer.analysis.cam_methods import CAM_METHODS  # plain data: no torch
 
     chosen = tuple(m.strip() for m in text.split(",") if m.strip())
     unknown = [m for m in chosen if m not in CAM_METHODS]
@@ -68,7 +68,7 @@ def run_sanity(args: argparse.Namespace) -> int:
                         "Spearman / SSIM with the trained model's maps, randomising top-down:\n"
                         + "\n".join(lines))
 
-    return _run(args, SANITY_BATCH, True, analyse, lambda result, spec: result.text)
+    return _run(args, SCORE_CAM_BATCH, True, analyse, lambda result, spec: result.text)
 
 
 def run_localize(args: argparse.Namespace) -> int:
@@ -84,7 +84,7 @@ def run_localize(args: argparse.Namespace) -> int:
         return _Printed(found.as_json(), f"chance (mean object area) {found.chance:.1%}\n"
                         + "\n".join(lines))
 
-    return _run(args, SANITY_BATCH, True, analyse, lambda result, spec: result.text)
+    return _run(args, SCORE_CAM_BATCH, True, analyse, lambda result, spec: result.text)
 
 
 def _methods(args: argparse.Namespace) -> tuple[str, ...]:

@@ -9,7 +9,8 @@ from PIL import Image, ImageDraw
 from explorer import stage_table
 from explorer.budget import check_fits
 from explorer.slots import gate
-from explorer.analysis.cam_weights import CAM_LABELS, CAM_METHODS, CAM_PAPERS, GRADIENT_FREE
+from explorer.analysis.cam_methods import (CAM_LABELS, CAM_METHODS, CAM_PAPERS, GRADIENT_FREE,
+                                           SCORE_CAM_BATCH)
 from explorer.analysis.deletion import DEFAULT_STEPS
 from explorer.analysis.deletion_report import agreement_sentence, area_table, deletion_sentences
 from explorer.analysis.family_faithfulness import RANDOM_ORDER, family_deletion, rank_agreement
@@ -37,7 +38,6 @@ METHOD_IDEAS = {
 METHOD_HELP = "\n".join(f"- **{CAM_LABELS[m]}** ({CAM_PAPERS[m]}) {METHOD_IDEAS[m]}"
                          for m in CAM_METHODS)
 FILE_PREFIX = {m: m.replace("++", "-plus-plus") for m in CAM_METHODS}  # "+" is not file-safe
-SCORE_CAM_BATCH = 64  # masked images per forward pass (cam_batch's chunk)
 SHOWN = 256  # px: overlays are shown and downloaded at this size
 choice = state.current()
 

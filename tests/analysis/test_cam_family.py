@@ -13,7 +13,8 @@ from pytorch_grad_cam import GradCAM, GradCAMPlusPlus, LayerCAM, ScoreCAM
 from pytorch_grad_cam.utils.image import scale_cam_image
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
-from explorer.analysis.cam_weights import CAM_METHODS, gradient_map
+from explorer.analysis.cam_methods import CAM_METHODS
+from explorer.analysis.cam_weights import gradient_map
 from explorer.analysis.gradcam import cam_batch, grad_cam
 from explorer.data.heldout import heldout_for
 from explorer.io.weights import load_shipped

@@ -12,7 +12,7 @@ from PIL import Image
 from explorer import NetSpec, estimate, stage_table
 from explorer.analysis.deletion import DEFAULT_STEPS
 from explorer.budget import GiB
-from explorer.analysis.cam_weights import CAM_LABELS, CAM_METHODS
+from explorer.analysis.cam_methods import CAM_LABELS, CAM_METHODS
 from explorer.analysis.deletion_report import deletion_sentences
 from explorer.analysis.family_faithfulness import RANDOM_ORDER, family_deletion
 from explorer.analysis.gradcam import grad_cam

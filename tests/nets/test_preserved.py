@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from explorer import NetSpec, build
-from explorer.analysis.cam_weights import CAM_METHODS
+from explorer.analysis.cam_methods import CAM_METHODS
 from explorer.nets.preserved import preserved
 
 SPEC = NetSpec(layers=(1, 1, 1), base_width=4, stem="cifar", num_classes=4, image_size=16)

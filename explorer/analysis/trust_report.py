@@ -13,7 +13,7 @@ from __future__ import annotations
 import statistics
 from typing import Callable
 
-from explorer.analysis.cam_weights import CAM_LABELS, CAM_PAPERS
+from explorer.analysis.cam_methods import CAM_LABELS, CAM_PAPERS
 from explorer.analysis.localize import Localization
 from explorer.analysis.sanity import SanityCurve
 from explorer.analysis.trust_runs import layer_randomised_index
@@ -41,6 +41,15 @@ def _values(values: dict[str, float], fmt: Callable[[float], str]) -> str:
         return fmt(next(iter(values.values())))
     parts = [f"{fmt(v)} in the {net_name(net)}" for net, v in values.items()]
     return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _shares(values: dict[str, float], noun: str, preposition: str) -> str:
+    """``80.0 % of the images in the residual net and 70.0 % in the plain twin`` (the noun once,
+    after the first number; no net named when there is one)."""
+    parts = [pct(v) + (noun if i == 0 else "")
+             + (f" {preposition} the {net_name(net)}" if len(values) > 1 else "")
+             for i, (net, v) in enumerate(values.items())]
+    return " and ".join(parts)
 
 
 def _nets(nets: list[str]) -> str:
@@ -170,10 +179,7 @@ def localisation_method_sentence(results: dict[str, Localization], method: str) 
     energy = {net: _score(found, method, stage).energy for net, found in results.items()}
     verdicts = {net: _verdict(value, chance) for net, value in pointing.items()}
     if len(set(verdicts.values())) == 1:
-        shares = [f"{pct(v)}" + (" of the images" if i == 0 else "")
-                  + (f" in the {net_name(net)}" if len(pointing) > 1 else "")
-                  for i, (net, v) in enumerate(pointing.items())]
-        where = f"{' and '.join(shares)} ({next(iter(verdicts.values()))})"
+        where = f"{_shares(pointing, ' of the images', 'in')} ({next(iter(verdicts.values()))})"
     else:
         where = "; ".join(f"{pct(pointing[net])} of the images in the {net_name(net)} "
                           f"({verdicts[net]})" for net in pointing)
@@ -202,27 +208,51 @@ def best_stage_sentence(results: dict[str, Localization]) -> str | None:
     return "Averaged over the methods, " + "; ".join(parts) + "."
 
 
-def contrast_sentence(results: dict[str, Localization]) -> str | None:
-    """Residual vs plain at the deepest stage, by the pointing game averaged over methods."""
+def accuracy_sentence(accuracy: dict[str, float], images: int) -> str:
+    """How many of the scored images each net classifies correctly (the maps explain the true
+    class whether or not the net predicts it)."""
+    return (f"The maps explain each image's true class; of these {images:,} images, "
+            f"{_shares(accuracy, ' are classified correctly', 'by')}.")
+
+
+def contrast_sentence(results: dict[str, Localization],
+                      accuracy: dict[str, float] | None = None) -> str | None:
+    """Residual vs plain at the deepest stage, by the pointing game averaged over methods; when
+    the net that points worse also classifies far fewer of the images, that is said too."""
     if set(results) != {"residual", "plain"}:
         return None
     stage = _stages(results["residual"])[-1]
     r, p = (mean_pointing(results[net], stage) for net in ("residual", "plain"))
     numbers = f"{pct(r)} vs {pct(p)} of the images, averaged over the methods"
+    images = results["residual"].images
+    if images < FEW_IMAGES:
+        return (f"At {stage} the residual net's maps point at the object in {pct(r)} of the "
+                f"images and the plain twin's in {pct(p)}, averaged over the methods: {images} "
+                f"images are too few to call either better.")
     if abs(r - p) <= CONTRAST:
         return (f"At {stage} the residual net and its plain twin point at the object about "
                 f"equally often ({numbers}, within {_points(CONTRAST)}).")
-    better, worse = ("residual net", "plain twin") if r > p else ("plain twin", "residual net")
-    return (f"At {stage} the {better}'s maps point at the object more often than the {worse}'s "
-            f"({numbers}, more than {_points(CONTRAST)} apart).")
+    better, worse = ("residual", "plain") if r > p else ("plain", "residual")
+    text = (f"At {stage} the {net_name(better)}'s maps point at the object more often than the "
+            f"{net_name(worse)}'s ({numbers}, more than {_points(CONTRAST)} apart).")
+    if accuracy and accuracy[better] - accuracy[worse] > CONTRAST:
+        text += (f" The {net_name(worse)} also classifies far fewer of these images correctly "
+                 f"({pct(accuracy[worse])} vs {pct(accuracy[better])}): a map of a class the "
+                 f"net does not recognise has less to point at, so part of this difference is "
+                 f"what each net learned.")
+    return text
 
 
-def localisation_sentences(results: dict[str, Localization]) -> list[str]:
-    """The page's sentences: chance, the sample's size, each method, depth, residual vs plain."""
-    lines = [chance_sentence(results), few_images_sentence(results)]
+def localisation_sentences(results: dict[str, Localization],
+                           accuracy: dict[str, float] | None = None) -> list[str]:
+    """The page's sentences: chance, the sample's size, how many images each net gets right,
+    each method, depth, residual vs plain."""
+    images = next(iter(results.values())).images
+    lines = [chance_sentence(results), few_images_sentence(results),
+             accuracy_sentence(accuracy, images) if accuracy else None]
     lines += [localisation_method_sentence(results, m)
               for m in _methods(next(iter(results.values())))]
-    lines += [best_stage_sentence(results), contrast_sentence(results)]
+    lines += [best_stage_sentence(results), contrast_sentence(results, accuracy)]
     return [line for line in lines if line]
 
 

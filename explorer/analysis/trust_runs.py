@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from explorer.analysis.cam_weights import GRADIENT_FREE, checked_method
+from explorer.analysis.cam_methods import GRADIENT_FREE, SCORE_CAM_BATCH, checked_method
 from explorer.analysis.gradcam import get_layer
 from explorer.analysis.inputs import Progress, no_progress
 from explorer.analysis.localize import Localization, localization_scores
@@ -28,7 +28,6 @@ from explorer.nets.preserved import preserved
 SHAPES = "shapes"
 MAX_SANITY_IMAGES = 64
 MAX_LOCALISATION_IMAGES = 1000
-SCORECAM_CHUNK = 64  # cam_batch's default: Score-CAM's masked images per forward pass
 GRADIENT_PASSES = 3  # a forward and a backward cost about three forwards
 
 
@@ -88,15 +87,25 @@ def cascade_seed(pair: Twins) -> int:
     return training_seed(pair) + 1
 
 
+def predicted_classes(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad(), preserved(model):
+        model.eval()
+        return model(images.to(next(model.parameters()).device)).argmax(1).cpu()
+
+
 def explained_classes(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
                       dataset: str | None) -> torch.Tensor:
     """The class every map explains: the true class for a shapes network, else the class the
     trained network predicts (the shapes' labels mean nothing to it)."""
-    if dataset == SHAPES:
-        return labels
-    with torch.no_grad(), preserved(model):
-        model.eval()
-        return model(images.to(next(model.parameters()).device)).argmax(1).cpu()
+    return labels if dataset == SHAPES else predicted_classes(model, images)
+
+
+def heldout_accuracy(model: nn.Module, images: int) -> float:
+    """The share of the first ``images`` held-out shapes (seed 0) the net classifies correctly:
+    the images the localisation scores explain."""
+    x, labels = heldout_for(model.spec, check_images(images, MAX_LOCALISATION_IMAGES,
+                                                     "Localisation"))
+    return float((predicted_classes(model, x) == labels).float().mean())
 
 
 def sanity_for(model: nn.Module, dataset: str | None, images: int, layer: str,
@@ -152,7 +161,7 @@ def localisation_work(model: nn.Module, methods: Sequence[str], images: int) -> 
 
 def largest_batch(methods: Sequence[str], images: int) -> int:
     """The most images one forward pass of these runs takes (for the memory check)."""
-    return max(images, SCORECAM_CHUNK if set(methods) & GRADIENT_FREE else 0)
+    return max(images, SCORE_CAM_BATCH if set(methods) & GRADIENT_FREE else 0)
 
 
 TRAINED = "trained"
@@ -185,8 +194,11 @@ def sanity_rows(results: dict[str, list[SanityCurve]]) -> list[dict]:
             for i, step in enumerate(curve.steps)]
 
 
-def localisation_rows(results: dict[str, Localization]) -> list[dict]:
-    """One row per net, method and stage, with the chance line beside the scores."""
+def localisation_rows(results: dict[str, Localization],
+                      accuracy: dict[str, float]) -> list[dict]:
+    """One row per net, method and stage, with the chance line and the net's accuracy on the
+    same images beside the scores."""
     return [{"net": net, "method": s.method, "stage": s.layer, "pointing": s.pointing,
-             "energy": s.energy, "chance": found.chance, "images": found.images}
+             "energy": s.energy, "chance": found.chance, "accuracy": accuracy[net],
+             "images": found.images}
             for net, found in results.items() for s in found.scores]

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer.analysis.cam_weights import CAM_LABELS
+from explorer.analysis.cam_methods import CAM_LABELS
 from explorer.analysis.localize import Localization
 from explorer.analysis.sanity import SanityCurve
 from explorer.analysis.trust_report import SIMILAR, net_name

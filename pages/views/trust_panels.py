@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer.analysis import trust_runs as runs
-from explorer.analysis.cam_weights import CAM_LABELS, CAM_METHODS
+from explorer.analysis.cam_methods import CAM_LABELS, CAM_METHODS
 from explorer.analysis.gradcam import cam_layers
 from explorer.analysis.sanity import cascade_order
 from explorer.analysis.trust_report import (FOLLOWS_IMAGE, SIMILAR, localisation_sentences,
@@ -25,7 +25,7 @@ from explorer.units import format_duration, plural
 from pages.views import why_common as common
 from pages.widgets import downloads, persist
 
-SHARES = ("pointing", "energy", "chance")  # fractions in the CSV, percentages on screen
+SHARES = ("pointing", "energy", "chance", "accuracy")  # fractions in the CSV, percentages on screen
 
 
 def _say(lines: list[str]) -> None:
@@ -158,13 +158,21 @@ def localisation_panel(pair: Twins, device) -> None:
                                   f"{plural(len(stages), 'stage')} × {plural(len(nets), 'net')} "
                                   f"on {plural(images, 'image')}")
     key = ("trust-localisation", pair_id(pair), tuple(methods), images)
-    found = common.run("tm_loc", "Score the maps", key, device, _locked(
-        pair, lambda model, progress: runs.localisation_for(model, images, methods, progress)))
-    if found is None:
+
+    def work(report):
+        with pair.lock:
+            scores = common.per_net(nets, report, lambda model, progress: runs.localisation_for(
+                model, images, methods, progress))
+            return scores, {net: runs.heldout_accuracy(model, images)
+                            for net, model in nets.items()}
+
+    ran = common.run("tm_loc", "Score the maps", key, device, work)
+    if ran is None:
         return
-    _say(localisation_sentences(found))
+    found, accuracy = ran
+    _say(localisation_sentences(found, accuracy))
     st.plotly_chart(localisation_figure(found), width="stretch", key="tm_loc_fig")
-    table = pd.DataFrame(runs.localisation_rows(found))
+    table = pd.DataFrame(runs.localisation_rows(found, accuracy))
     st.dataframe(table.assign(**{c: 100 * table[c] for c in SHARES}), hide_index=True,
                  width="stretch",
                  column_config={c: st.column_config.NumberColumn(f"{c} (%)", format="%.1f")

@@ -5,7 +5,8 @@ import torch
 
 from explorer.analysis.localize import Localization, LocalizationScore
 from explorer.analysis.sanity import SanityCurve, SanityStep
-from explorer.analysis.trust_report import (CONTRAST, FOLLOWS_IMAGE, SIMILAR, at_layer,
+from explorer.analysis.trust_report import (CONTRAST, FOLLOWS_IMAGE, SIMILAR, accuracy_sentence,
+                                            at_layer,
                                             best_stage_sentence, chance_sentence,
                                             contrast_sentence, few_images_sentence,
                                             localisation_method_sentence, localisation_sentences,
@@ -148,8 +149,34 @@ def test_residual_vs_plain_contrast_at_the_deepest_stage():
     worse = contrast_sentence({"residual": found(0.5), "plain": found(0.9)})
     assert "the plain twin's maps point at the object more often than the residual net's" in worse
     assert contrast_sentence({"residual": found(0.5)}) is None
+    few = contrast_sentence({"residual": found(0.85, images=8), "plain": found(0.60, images=8)})
+    assert few.endswith("in 85.0 % of the images and the plain twin's in 60.0 %, averaged over "
+                        "the methods: 8 images are too few to call either better.")
 
 
 def test_localisation_sentences_leave_out_what_does_not_apply():
     lines = localisation_sentences({"residual": found(0.8, images=64, stages=("layer3",))})
     assert len(lines) == 2 and lines[1].startswith("Grad-CAM at layer3")
+
+
+def test_accuracy_on_the_scored_images():
+    assert accuracy_sentence({"residual": 0.997, "plain": 0.415}, 64).endswith(
+        "of these 64 images, 99.7 % are classified correctly by the residual net and 41.5 % by "
+        "the plain twin.")
+    assert accuracy_sentence({"plain": 0.5}, 8).endswith("8 images, 50.0 % are classified "
+                                                         "correctly.")
+
+
+def test_a_less_accurate_net_that_points_worse_is_said_to_have_learned_less():
+    results = {"residual": found(0.8), "plain": found(0.44)}
+    caveat = contrast_sentence(results, {"residual": 0.997, "plain": 0.415})
+    assert caveat.endswith("The plain twin also classifies far fewer of these images correctly "
+                           "(41.5 % vs 99.7 %): a map of a class the net does not recognise has "
+                           "less to point at, so part of this difference is what each net "
+                           "learned.")
+    close = contrast_sentence(results, {"residual": 0.99, "plain": 0.99 - CONTRAST})
+    assert "fewer" not in close
+    reversed_ = contrast_sentence(results, {"residual": 0.4, "plain": 0.99})
+    assert "fewer" not in reversed_
+    lines = localisation_sentences(results, {"residual": 0.997, "plain": 0.415})
+    assert lines[1].startswith("The maps explain each image's true class") and "fewer" in lines[-1]

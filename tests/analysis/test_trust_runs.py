@@ -10,6 +10,7 @@ from torchvision.models import resnet18
 
 from explorer import NetSpec, build
 from explorer.analysis import trust_runs as runs
+from explorer.analysis.cam_methods import SCORE_CAM_BATCH
 from explorer.analysis.sanity import cascade_order
 from explorer.data.heldout import heldout_for
 from explorer.data.shapes import denormalize
@@ -91,7 +92,7 @@ def test_work_counts_forwards_per_step_method_and_channel():
     # every stage: layer1 has 4 channels, layer2 8
     assert runs.localisation_work(model, ["scorecam"], 3) == 3 * 5 + 3 * 9
     assert runs.largest_batch(["gradcam"], 8) == 8
-    assert runs.largest_batch(["gradcam", "scorecam"], 8) == runs.SCORECAM_CHUNK
+    assert runs.largest_batch(["gradcam", "scorecam"], 8) == SCORE_CAM_BATCH
 
 
 def test_rows_hold_every_step_and_score():
@@ -101,9 +102,20 @@ def test_rows_hold_every_step_and_score():
     assert len(rows) == 2 * 5 and rows[5]["method"] == "layercam"
     assert rows[6]["randomised"] == "fc" and rows[6]["spearman"] == curves[1].steps[1].spearman
     found = runs.localisation_for(model, 3, ["gradcam"])
-    loc = runs.localisation_rows({"plain": found})
+    loc = runs.localisation_rows({"plain": found}, {"plain": 0.25})
     assert [r["stage"] for r in loc] == ["layer1", "layer2"]
     assert loc[1]["energy"] == found.scores[1].energy and loc[0]["chance"] == found.chance
+    assert loc[0]["accuracy"] == loc[1]["accuracy"] == 0.25
+
+
+def test_accuracy_is_on_the_images_the_maps_explain():
+    model = build(TINY, seed=0).eval()
+    images, labels = heldout_for(TINY, 40)
+    with torch.no_grad():
+        want = (model(images).argmax(1) == labels).float().mean().item()
+    assert runs.heldout_accuracy(model, 40) == pytest.approx(want)
+    with pytest.raises(ValueError, match="needs from 1 to 1,000 images"):
+        runs.heldout_accuracy(model, 0)
 
 
 def test_the_example_picture_is_the_first_held_out_image_in_colour():

@@ -74,7 +74,8 @@ def test_localisation_shows_explorers_scores(shipped):
     assert not at.exception, at.exception
     want = {net: runs.localisation_for(model, 4, ["gradcam"])
             for net, model in shipped.nets().items()}
-    assert "\n\n".join(localisation_sentences(want)) in infos(at)
+    accuracy = {net: runs.heldout_accuracy(model, 4) for net, model in shipped.nets().items()}
+    assert "\n\n".join(localisation_sentences(want, accuracy)) in infos(at)
     table = at.dataframe[0].value
     assert list(table["stage"]) == ["layer1", "layer2", "layer3"] * 2
     assert list(table["pointing"]) == [100 * s.pointing for f in want.values() for s in f.scores]

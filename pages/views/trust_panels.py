@@ -48,9 +48,10 @@ def _methods(key: str):
                           help="; ".join(method_reference(m) for m in CAM_METHODS) + ".")
 
 
-def _estimate(pair: Twins, work: float, device, what: str) -> None:
+def _estimate(pair: Twins, cost: float, device, what: str) -> None:
+    """Say how long ``cost`` forwards of one image take here (an estimate)."""
     with st.spinner("Measuring this device's speed (once)…"):
-        seconds = forward_seconds(pair.residual_spec, round(work), device.type)
+        seconds = forward_seconds(pair.residual_spec, round(cost), device.type)
     st.caption(f"{what}: **about {format_duration(seconds)} on this {device.type.upper()}** "
                f"(from the nets' mult-adds and this server's measured speed).")
 
@@ -94,8 +95,8 @@ def sanity_panel(pair: Twins, device) -> None:
     nets = pair.nets()
     seed = runs.cascade_seed(pair)
     steps = len(cascade_order(pair.residual)) + 1
-    work = sum(runs.sanity_work(model, layer, methods, images) for model in nets.values())
-    _estimate(pair, work, device, f"{plural(steps, 'step')} × {plural(len(methods), 'method')} "
+    cost = sum(runs.sanity_work(model, layer, methods, images) for model in nets.values())
+    _estimate(pair, cost, device, f"{plural(steps, 'step')} × {plural(len(methods), 'method')} "
                                   f"× {plural(len(nets), 'net')} on {plural(images, 'image')}")
     explained = ("its true class" if pair.dataset == runs.SHAPES else
                  "the class the trained net predicts (these weights did not learn the shapes)")
@@ -152,9 +153,9 @@ def localisation_panel(pair: Twins, device) -> None:
         return
     check_fits(pair.residual_spec, runs.largest_batch(methods, images), device)
     nets = pair.nets()
-    work = sum(runs.localisation_work(model, methods, images) for model in nets.values())
+    cost = sum(runs.localisation_work(model, methods, images) for model in nets.values())
     stages = [name for name in cam_layers(pair.residual) if "." not in name]
-    _estimate(pair, work, device, f"{plural(len(methods), 'method')} × "
+    _estimate(pair, cost, device, f"{plural(len(methods), 'method')} × "
                                   f"{plural(len(stages), 'stage')} × {plural(len(nets), 'net')} "
                                   f"on {plural(images, 'image')}")
     key = ("trust-localisation", pair_id(pair), tuple(methods), images)

@@ -34,7 +34,10 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     sanity.add_argument("--layer", help="where the maps are taken (default: the last stage)")
     sanity.add_argument("--methods", type=methods_list,
                         default="gradcam,gradcam++,layercam,scorecam")
-    sanity.add_argument("--seed", type=int, default=0, help="seeds the random weights")
+    sanity.add_argument("--seed", type=int,
+                        help="seeds the random weights (default: the training's seed + 1, from "
+                             "the folder's metrics.json: the training's own seed would put back "
+                             "the very weights training started from)")
     sanity.set_defaults(run=run_sanity)
 
     localize = commands.add_parser("localize", help="do the maps point at the object?")
@@ -60,13 +63,14 @@ def run_sanity(args: argparse.Namespace) -> int:
     def analyse(model, data) -> _Printed:
         images, labels = data
         layer = args.layer or model.stage_names[-1]
-        curves = sanity_cascade(model, images, labels, layer, _methods(args), seed=args.seed)
+        seed = cascade_seed(args)
+        curves = sanity_cascade(model, images, labels, layer, _methods(args), seed=seed)
         lines = [f"{c.method} at {c.layer}: " + ", ".join(
             f"{s.randomized or 'trained'} {s.spearman:.2f}/{s.ssim:.2f}" for s in c.steps)
             for c in curves]
-        return _Printed(sanity_json(curves),
-                        "Spearman / SSIM with the trained model's maps, randomising top-down:\n"
-                        + "\n".join(lines))
+        return _Printed({**sanity_json(curves), "seed": seed},
+                        f"Spearman / SSIM with the trained model's maps, randomising top-down "
+                        f"(random weights from seed {seed}):\n" + "\n".join(lines))
 
     return _run(args, SCORE_CAM_BATCH, True, analyse, lambda result, spec: result.text)
 
@@ -85,6 +89,19 @@ def run_localize(args: argparse.Namespace) -> int:
                         + "\n".join(lines))
 
     return _run(args, SCORE_CAM_BATCH, True, analyse, lambda result, spec: result.text)
+
+
+def cascade_seed(args: argparse.Namespace) -> int:
+    """``--seed``, else one past the seed the checkpoint was trained from (0 where unrecorded)."""
+    from pathlib import Path
+
+    if args.seed is not None:
+        return args.seed
+    try:
+        trained = json.loads((Path(args.checkpoint) / "metrics.json").read_text()).get("seed")
+    except (OSError, ValueError, AttributeError):
+        trained = None
+    return (trained if isinstance(trained, int) and not isinstance(trained, bool) else 0) + 1
 
 
 def _methods(args: argparse.Namespace) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ def test_sanity_json_shape(capsys):
         "fc", "layer3.2", "layer3.1", "layer3.0", "layer2.2", "layer2.1", "layer2.0",
         "layer1.2", "layer1.1", "layer1.0", "stem"]
     assert data["methods"][0]["layer"] == "layer3"  # the last stage by default
+    assert data["seed"] == 1  # resnet20 was trained from seed 0: never redraw those weights
     assert all(set(s) == {"randomized", "spearman", "ssim"} for s in steps)
 
 
@@ -50,3 +51,13 @@ def test_bad_input_is_one_line_not_a_traceback(capsys):
     assert "Unknown layer 'layer9'" in capsys.readouterr().err
     assert main(["localize", *checkpoint, "--images", "0"]) == 2
     assert "--images must be at least 1" in capsys.readouterr().err
+
+
+def test_the_random_weights_are_not_the_training_seeds(capsys, tmp_path):
+    from explorer.cli.attributions import cascade_seed
+    from types import SimpleNamespace
+
+    (tmp_path / "metrics.json").write_text(json.dumps({"seed": 7}))
+    assert cascade_seed(SimpleNamespace(seed=None, checkpoint=str(tmp_path))) == 8
+    assert cascade_seed(SimpleNamespace(seed=3, checkpoint=str(tmp_path))) == 3
+    assert cascade_seed(SimpleNamespace(seed=None, checkpoint=str(tmp_path / "none"))) == 1

@@ -52,8 +52,10 @@ def _configured_bytes(text: str) -> int:
     return int(gib * GiB)
 
 
-def check_fits(spec: NetSpec, batch_size: int, device: torch.device, training: bool = True) -> None:
+def check_fits(spec: NetSpec, batch_size: int, device: torch.device | str,
+               training: bool = True) -> None:
     """Raise ``ValueError`` with the numbers when a forward(+backward) would not fit."""
+    device = torch.device(device)
     est = estimate(spec, batch_size)
     need = est.peak_bytes if training else est.param_bytes + est.activation_bytes // 4
     allowed = budget_bytes(device)

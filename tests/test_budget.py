@@ -330,3 +330,10 @@ def test_out_of_memory_in_a_training_job_gives_advice(monkeypatch, oom):
     at.run()
     assert not at.exception
     assert not widget(at, "train_start").disabled  # ready to start again
+
+
+def test_a_device_may_be_named_by_a_string():
+    from explorer.io.twins import random_twins
+
+    check_fits(NetSpec(layers=(1, 1), base_width=4, stem="cifar", image_size=16), 1, "cpu")
+    assert random_twins(NetSpec(layers=(1, 1), base_width=4, stem="cifar", image_size=16)).twin

@@ -14,10 +14,6 @@ import torch
 import torch.nn.functional as F
 
 from explorer.analysis.cam_methods import SCORE_CAM_BATCH
-# The names by themselves (no torch) live in cam_methods; these stay importable from here until
-# every caller imports them from there.
-from explorer.analysis.cam_methods import (CAM_LABELS, CAM_METHODS, CAM_PAPERS,  # noqa: F401
-                                           GRADIENT_FREE, checked_method)
 
 
 def gradient_map(method: str, activations: torch.Tensor, grads: torch.Tensor) -> torch.Tensor:

@@ -21,8 +21,8 @@ import torch.nn.functional as F
 from captum.attr import IntegratedGradients, LayerGradCam, Occlusion
 from torch import nn
 
-from explorer.analysis.cam_weights import (GRADIENT_FREE, SCORE_CAM_BATCH, checked_method,
-                                           gradient_map, score_weights)
+from explorer.analysis.cam_methods import GRADIENT_FREE, SCORE_CAM_BATCH, checked_method
+from explorer.analysis.cam_weights import gradient_map, score_weights
 from explorer.analysis.inputs import Progress, no_progress
 from explorer.nets.preserved import preserved
 

@@ -9,6 +9,9 @@ from explorer.figures.style import DESIGN_COLORS, VARIANT_FIELD_DASHES
 from explorer.figures.training import smooth, thin
 from explorer.training.skip_study import SkipStudy
 
+# 1-2-5 ticks written out: plotly's own log ticks label the minor ones with a bare digit.
+LOSS_TICKS = [c * 10.0**e for e in range(-4, 2) for c in (1, 2, 5)]
+
 
 def skip_study_figure(study: SkipStudy) -> go.Figure:
     """Left: each variant's training loss per step, smoothed as the Training page's curves are
@@ -31,7 +34,8 @@ def skip_study_figure(study: SkipStudy) -> go.Figure:
                         hovertemplate="step %{x}: %{y:.1%}<extra>" + run.variant + "</extra>")
     fig.update_xaxes(title_text="step", row=1, col=1)
     fig.update_xaxes(title_text="step", matches="x", row=1, col=2)
-    fig.update_yaxes(title_text="cross-entropy (log scale)", type="log", row=1, col=1)
+    fig.update_yaxes(title_text="cross-entropy (log scale)", type="log", tickvals=LOSS_TICKS,
+                     row=1, col=1)
     fig.update_yaxes(title_text="accuracy", tickformat=".0%", range=[0, 1.02], row=1, col=2)
     fig.update_layout(height=440, margin=dict(t=40, b=20, l=20, r=20),
                       legend=dict(orientation="h", y=-0.2))

@@ -221,17 +221,31 @@ def erf_sentences(residual: ErfResult, plain: ErfResult | None, image_size: int,
     return lines
 
 
+def skip_terms(parts: SkipParts) -> tuple[str, str]:
+    """The two terms a block adds, named as its skip design weighs them: (branch, skip)."""
+    x = "h(x)" if parts.projected and parts.design != "conv" else "x"
+    return {
+        "scaled": (f"{1 - parts.scale:g}·F(x)", f"{parts.scale:g}·{x}"),
+        "exclusive_gate": ("g·F(x)", f"(1 − g)·{x}"),
+        "shortcut_gate": ("F(x)", f"(1 − g)·{x}"),
+        "conv": ("F(x)", "conv1×1(x)"),
+    }.get(parts.design, ("F(x)", x))
+
+
+# What follows the addition, per activation order (He et al. 2016, Fig. 4)
+AFTER_THE_SUM = {"post": "after a ReLU", "bn_after_add": "after a BatchNorm and a ReLU"}
+
+
 def skip_sentence(parts: SkipParts) -> str:
     """How big the branch's change F(x) is next to the signal the skip carries."""
     if not parts.skip:
-        return (f"{parts.block} has no skip: its output is F(x) alone (after a ReLU in a "
-                f"post-activation block), so everything it passes on is computed by its branch.")
+        after = AFTER_THE_SUM.get(parts.order, "with nothing after it in this activation order")
+        return (f"{parts.block} has no skip: its output is F(x) alone ({after}), so everything "
+                f"it passes on is computed by its branch.")
     ratio = parts.branch_ratio
     if ratio is None:
         return f"The shortcut of {parts.block} carries an all-zero signal for this image."
-    identity = (parts.shortcut.shape == parts.inputs.shape
-                and bool(torch.equal(parts.shortcut, parts.inputs)))
-    carried = "x" if identity else "what the skip carries"
+    branch, carried = skip_terms(parts)
     if ratio < SKIP_SMALL:
         how = (f"small next to {carried}, so the block's output is mostly its input plus a "
                f"correction")
@@ -239,5 +253,8 @@ def skip_sentence(parts: SkipParts) -> str:
         how = f"larger than {carried}, so here the branch dominates what the block passes on"
     else:
         how = f"comparable to {carried}: the block both keeps and substantially changes its input"
-    norm = "‖x‖" if identity else "‖shortcut(x)‖ (its projected or zero-padded input)"
-    return f"In {parts.block}, ‖F(x)‖ is {ratio:.2f} × {norm}: {how}."
+    where = " (its projected or zero-padded input)" if carried.endswith("h(x)") else ""
+    gate = (" The gate g weighs both terms, so a small ratio here means the gate lets little of "
+            "F(x) through for this image, not that F(x) itself is small."
+            if parts.design == "exclusive_gate" and ratio < SKIP_SMALL else "")
+    return f"In {parts.block}, ‖{branch}‖ is {ratio:.2f} × ‖{carried}‖{where}: {how}.{gate}"

@@ -8,6 +8,7 @@ from plotly.subplots import make_subplots
 
 from explorer.analysis.feature_maps import SkipParts, StageMaps
 from explorer.analysis.receptive_field import ErfResult
+from explorer.analysis.why_report import skip_terms
 
 THEORETICAL_COLOR = "#ff7f0e"
 MASS_COLOR = "#263238"  # near-black: it crosses the map's pale outskirts
@@ -129,18 +130,18 @@ _OUTPUT = {"post": "output = relu(·)", "bn_after_add": "output = relu(BN(·))"}
 
 def skip_columns(parts: dict[str, SkipParts]) -> list[str]:
     """The four column titles, in the terms of the block's skip design and order (the first net
-    with a skip decides; a plain block's branch is F(x) all the same)."""
+    with a skip decides); where a plain row shows something else, the title says so too."""
     p = next((p for p in parts.values() if p.skip), next(iter(parts.values())))
-    x = "h(x)" if p.projected else "x"
-    skip, branch = {
-        "scaled": (f"{p.scale:g}·{x} (the scaled skip)", f"{1 - p.scale:g}·F(x) (the branch)"),
-        "exclusive_gate": (f"(1 − g)·{x} (the gated skip)", "g·F(x) (the gated branch)"),
-        "shortcut_gate": (f"(1 − g)·{x} (the gated skip)", "F(x) (the branch)"),
-        "conv": ("conv1×1(x) (the skip)", "F(x) (the branch)"),
-        "dropout": (f"{x} (the skip; no dropout in eval)", "F(x) (the branch)"),
-    }.get(p.design, (f"{x} (via the skip)", "F(x) (the branch)"))
-    summed = f"F(x) + {x}" if p.design == "identity" else "their sum"
-    return [skip, branch, summed, _OUTPUT.get(p.order, "output = the sum (nothing after)")]
+    plain = any(not q.skip for q in parts.values())
+    branch, carried = skip_terms(p)
+    skip_title = "x (via the skip)" if carried == "x" else f"{carried} (the skip)"
+    branch_title = f"{branch} (the branch)" + ("<br>plain: F(x)" if plain and branch != "F(x)"
+                                               else "")
+    summed = f"F(x) + {carried}" if p.design == "identity" else "their sum"
+    output = _OUTPUT.get(p.order)
+    if output is None:
+        output = "output = the sum" + ("<br>plain: F(x) itself" if plain else "")
+    return [skip_title, branch_title, summed, output]
 
 
 def skip_figure(parts: dict[str, SkipParts], channel: int | None = None) -> go.Figure:

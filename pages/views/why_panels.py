@@ -251,9 +251,11 @@ def feature_panel(pair: Twins, device) -> None:
     _say([skip_sentence(p) for p in parts.values()])
     st.plotly_chart(skip_figure(parts, shown), width="stretch")
     if shown is None:
+        relu_last = parts["residual"].order in ("post", "bn_after_add")
         st.caption("A mean over channels lets positive and negative channels cancel, so F(x) can "
                    "look faint here while its size (‖F(x)‖, over every channel and pixel) is "
-                   "not; the output after relu has no negative values left to cancel. Pick one "
+                   "not" + ("; the output after relu has no negative values left to cancel"
+                            if relu_last else "") + ". Pick one "
                    "channel under *Show* to see F(x) unaveraged (the ratio above is over all "
                    "channels: in one channel F(x) can be weaker or stronger than x).")
     summary = {name: {"block": p.block, "branch_to_skip_norm_ratio": p.branch_ratio,

@@ -3,6 +3,7 @@
 import dataclasses
 import math
 
+import pytest
 import torch
 
 from explorer.analysis.feature_maps import SkipParts
@@ -148,11 +149,27 @@ def test_skip_sentences():
     assert "mostly its input plus a correction" in skip_sentence(parts(0.2))
     assert "× ‖x‖" in skip_sentence(parts(0.2))  # an identity skip carries x itself
     projected = SkipParts("layer2.0", True, torch.ones(2, 4, 4), torch.ones(4, 2, 2),
-                          0.2 * torch.ones(4, 2, 2), torch.ones(4, 2, 2), torch.ones(4, 2, 2))
-    assert "‖shortcut(x)‖" in skip_sentence(projected)  # the ratio is to what the skip carries
+                          0.2 * torch.ones(4, 2, 2), torch.ones(4, 2, 2), torch.ones(4, 2, 2),
+                          projected=True)
+    assert "× ‖h(x)‖ (its projected or zero-padded input)" in skip_sentence(projected)
     assert "branch dominates" in skip_sentence(parts(3.0))
     assert "comparable" in skip_sentence(parts(1.0))
     assert "has no skip" in skip_sentence(parts(1.0, skip=False))
+    assert "(after a ReLU)" in skip_sentence(parts(1.0, skip=False))
+    pre_plain = dataclasses.replace(parts(1.0, skip=False), order="pre")
+    assert "with nothing after it" in skip_sentence(pre_plain)
     zero = SkipParts("layer1.1", True, torch.zeros(1, 2, 2), torch.zeros(1, 2, 2),
                      torch.ones(1, 2, 2), torch.ones(1, 2, 2), torch.ones(1, 2, 2))
     assert "all-zero" in skip_sentence(zero)
+
+
+@pytest.mark.parametrize("design, expected", [
+    ("scaled", "‖0.5·F(x)‖ is 0.20 × ‖0.5·x‖"),
+    ("exclusive_gate", "‖g·F(x)‖ is 0.20 × ‖(1 − g)·x‖"),
+    ("shortcut_gate", "‖F(x)‖ is 0.20 × ‖(1 − g)·x‖"),
+    ("conv", "‖F(x)‖ is 0.20 × ‖conv1×1(x)‖"),
+])
+def test_skip_sentence_names_the_terms_the_design_adds(design, expected):
+    line = skip_sentence(dataclasses.replace(parts(0.2), design=design))
+    assert expected in line and "projected" not in line
+    assert ("gate lets little of F(x) through" in line) == (design == "exclusive_gate")

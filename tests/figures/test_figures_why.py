@@ -139,10 +139,11 @@ def test_spread_keeps_labels_apart_and_below_the_top():
 @pytest.mark.parametrize("changes, expected", [
     ({}, ["x (via the skip)", "F(x) (the branch)", "F(x) + x", "output = relu(·)"]),
     ({"skip_design": "scaled", "skip_scale": 0.25},
-     ["0.25·x (the scaled skip)", "0.75·F(x) (the branch)", "their sum", "output = relu(·)"]),
+     ["0.25·x (the skip)", "0.75·F(x) (the branch)<br>plain: F(x)", "their sum",
+      "output = relu(·)"]),
     ({"skip_design": "exclusive_gate", "order": "pre"},
-     ["(1 − g)·x (the gated skip)", "g·F(x) (the gated branch)", "their sum",
-      "output = the sum (nothing after)"]),
+     ["(1 − g)·x (the skip)", "g·F(x) (the branch)<br>plain: F(x)", "their sum",
+      "output = the sum<br>plain: F(x) itself"]),
     ({"order": "bn_after_add"},
      ["x (via the skip)", "F(x) (the branch)", "F(x) + x", "output = relu(BN(·))"]),
 ])

@@ -152,6 +152,11 @@ def _paper_clause(run: StudyRun, reference: StudyRun) -> str:
         agree = ("here it did not learn either" if here == "failed"
                  else "here it trained worse too" + (", though it did learn"
                                                      if there == "failed" else ""))
+        if here == "worse" and paper.error is not None:
+            gap_here = (reference.test_accuracy - run.test_accuracy) * 100
+            gap_there = paper.error - paper.reference_error
+            agree += (f" (by {gap_here:.1f} points of accuracy here, {gap_there:.2f} points of "
+                      f"error in the paper)")
     else:
         agree = "here it did not learn at all"
     return f"{IDENTITY_MAPPINGS} {said}; {agree}."
@@ -170,7 +175,21 @@ def caveat(study: SkipStudy) -> str:
             f"{first.test_size:,} images. The paper trained ResNet-110 (and ResNet-164 for the "
             f"orders) on CIFAR-10. Shapes is not CIFAR-10, and whether a deep net with a poor "
             f"skip trains can depend on the seed, so a single run may land on either side of "
-            f"the paper's verdict by chance.")
+            f"the paper's verdict by chance." + _still_improving(study))
+
+
+def _still_improving(study: SkipStudy) -> str:
+    """The runs whose held-out accuracy still rose by more than ``SAME_ACCURACY`` in their last
+    epoch: a longer run might have ended elsewhere."""
+    rising = [(r.variant, (r.val_accuracies[-1] - r.val_accuracies[-2]) * 100)
+              for r in study.runs if len(r.val_accuracies) >= 2
+              and r.val_accuracies[-1] - r.val_accuracies[-2] > SAME_ACCURACY]
+    if not rising:
+        return ""
+    epochs = len(study.runs[0].val_accuracies)
+    listed = ", ".join(f"{variant} (+{gain:.1f} points)" for variant, gain in rising)
+    return (f" Still improving in the last of its {epochs} epochs, so a longer run might have "
+            f"trained it further: {listed}.")
 
 
 def study_sentences(study: SkipStudy) -> list[str]:

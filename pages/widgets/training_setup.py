@@ -14,7 +14,8 @@ from explorer.training.jobs import TrainingJob
 
 from . import persist, sidebar, state
 
-FIGURE1 = "He et al. Fig. 1: 20 vs 56 layers, plain and residual"
+FIGURE1 = ("He et al. Fig. 1: 20 vs 56 layers, plain and residual; and which skip trains "
+           "(Tables 1–2), recorded")
 
 
 def experiments(sidebar_residual: bool) -> dict[str, str]:

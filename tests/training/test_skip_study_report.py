@@ -159,3 +159,17 @@ def test_the_table_shows_each_runs_numbers_beside_the_papers(tmp_path):
     assert frame.loc["scaled", "paper's verdict"] == "worse"
     assert frame.loc["order-relu_preact", "paper's verdict"] == "about as good"
     assert frame.loc["dropout", "paper's verdict"].startswith("failed")
+
+
+def test_a_gap_both_call_worse_is_sized_on_both_sides(tmp_path):
+    line = said_about(study_of(tmp_path, identity=(0.98, 0.02), scaled=(0.33, 1.7)), "scaled")
+    # here 98 − 33 = 65 points of accuracy; Table 1: 12.35 − 6.61 = 5.74 points of error
+    assert "(by 65.0 points of accuracy here, 5.74 points of error in the paper)" in line
+
+
+def test_runs_still_improving_at_the_end_are_named(tmp_path):
+    write_run(tmp_path, "identity", 0.98, 0.02, val_accuracies=(0.5, 0.9, 0.97, 0.98))
+    write_run(tmp_path, "scaled", 0.35, 1.7, val_accuracies=(0.14, 0.16, 0.26, 0.35))
+    caveat = study_sentences(load_study(tmp_path))[-1]
+    assert "Still improving in the last of its 4 epochs" in caveat
+    assert "scaled (+9.0 points)" in caveat and "identity (" not in caveat

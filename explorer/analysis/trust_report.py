@@ -2,10 +2,13 @@
 
 Sanity (Adebayo et al. 2018): a map is called *still similar* to the trained model's map when
 their Spearman rank correlation is `SIMILAR` or more, and the map is said to *follow the image*
-when, with every weight random, the correlation is still `FOLLOWS_IMAGE` or more. Localisation
-(the pointing game, the energy inside the mask): a score more than `CHANCE_MARGIN` above the
-chance line beats chance, two nets differ when they are more than `CONTRAST` apart. Every
-sentence states its numbers and the threshold it used.
+when, with every weight random, the correlation is still `FOLLOWS_IMAGE` or more; a curve that
+falls below `SIMILAR` at the map's layer but rises back to it further down the cascade is said
+to, and its drop is not read as dependence on the weights; fewer than `FEW_SANITY_IMAGES` images
+get a caveat. Localisation (the pointing game, the energy inside the mask): a score more than
+`CHANCE_MARGIN` above the chance line beats chance (the sentence says by how much), two nets
+differ when they are more than `CONTRAST` apart. Every sentence states its numbers and the
+threshold it used.
 """
 
 from __future__ import annotations
@@ -15,15 +18,16 @@ from typing import Callable
 
 from explorer.analysis.cam_methods import CAM_LABELS, CAM_PAPERS
 from explorer.analysis.localize import Localization
-from explorer.analysis.sanity import SanityCurve
+from explorer.analysis.sanity import SanityCurve, SanityStep
 from explorer.analysis.trust_runs import layer_randomised_index
-from explorer.units import pct
+from explorer.units import pct, plural
 
 SIMILAR = 0.5  # rank correlation with the trained map at or above which a map "hardly changed"
 FOLLOWS_IMAGE = 0.3  # ... still kept with every weight random: part of the map follows the image
 CHANCE_MARGIN = 0.10  # a pointing score this far above chance (a fraction) beats chance
 CONTRAST = 0.10  # mean pointing scores this far apart: one net localises better
 FEW_IMAGES = 20  # below this many images a pointing score is too coarse to compare
+FEW_SANITY_IMAGES = 8  # below this many images the cascade's averages move a lot
 NET_NAMES = {"residual": "residual net", "plain": "plain twin"}
 
 
@@ -69,19 +73,57 @@ def at_end(curve: SanityCurve) -> float:
     return curve.steps[-1].spearman
 
 
+def rebound(curve: SanityCurve) -> SanityStep | None:
+    """The step where a map that fell below `SIMILAR` at its layer is most like the trained map
+    again further down the cascade, when that is `SIMILAR` or more (else None)."""
+    index = layer_randomised_index(curve)
+    if index is None or curve.steps[index].spearman >= SIMILAR:
+        return None
+    later = curve.steps[index + 1:]
+    peak = max(later, key=lambda step: step.spearman, default=None)
+    return peak if peak is not None and peak.spearman >= SIMILAR else None
+
+
+def _rebound_sentence(net: str, curve: SanityCurve, alone: bool) -> str:
+    peak = rebound(curve)
+    whose = "the map" if alone else f"the {net_name(net)}'s map"
+    if peak is curve.steps[-1]:
+        where = f"rises back to {_rho(peak.spearman)} with every weight random"
+        random_down = "with every weight random"
+    else:
+        where = (f"rises back to {_rho(peak.spearman)} once {peak.randomized} is randomised too "
+                 f"and ends at {_rho(at_end(curve))}")
+        random_down = f"with the weights random down to {peak.randomized}"
+    return (f"But {whose} {where}, {SIMILAR} or more again: that close to the trained map "
+            f"{random_down}, its drop at {curve.layer} does not show that it depends on the "
+            f"weights.")
+
+
 def sanity_method_sentence(curves: dict[str, SanityCurve]) -> str:
     """What the cascade did to one method's maps, in every net given (``{net: curve}``)."""
     first = next(iter(curves.values()))
     label, layer = CAM_LABELS[first.method], first.layer
     kept = {net: at_layer(c) for net, c in curves.items()}
     numbers = _values(kept, _rho)
-    changed = [net for net, value in kept.items() if value < SIMILAR]
+    below = [net for net, value in kept.items() if value < SIMILAR]
     stayed = [net for net, value in kept.items() if value >= SIMILAR]
+    rebounded = [net for net in below if rebound(curves[net]) is not None]
+    changed = [net for net in below if net not in rebounded]
     opening = (f"{label}'s map keeps a rank correlation of {numbers} with the trained map once "
                f"{layer} is randomised (with everything above it)")
     reading = ("Adebayo et al.'s reading: a map that does not change with the weights explains "
                "the input, not the model.")
-    if not stayed:
+    if rebounded:
+        text = (f"{opening}, below {SIMILAR}." if not stayed else
+                f"{opening}: below {SIMILAR} in {_nets(below)}, but {SIMILAR} or more in "
+                f"{_nets(stayed)}, where it hardly changes.")
+        text += "".join(" " + _rebound_sentence(net, curves[net], len(curves) == 1)
+                        for net in rebounded)
+        if changed:
+            text += (f" In {_nets(changed)} it stays below {SIMILAR} for the rest of the "
+                     f"cascade: there it depends on the weights it explains.")
+        text += f" {reading}"
+    elif not stayed:
         text = f"{opening}, below {SIMILAR}: it depends on the weights it explains."
     elif not changed:
         text = (f"{opening}, {SIMILAR} or more: it hardly changes while the weights it should "
@@ -117,25 +159,52 @@ def sanity_ranking_sentence(curves: list[SanityCurve], net: str) -> str | None:
             f"changed most to the one that changed least: {listed}.")
 
 
-def sanity_sentences(results: dict[str, list[SanityCurve]]) -> list[str]:
-    """The page's sentences: one per method (every net together), then the ranking."""
+def sanity_few_images_sentence(images: int) -> str | None:
+    """A caveat when the cascade averaged too few images' maps for its verdicts to hold."""
+    if images >= FEW_SANITY_IMAGES:
+        return None
+    return (f"Each point of these curves averages the maps of only {plural(images, 'image')}: "
+            f"averages over fewer than {FEW_SANITY_IMAGES} images move a lot from one set of "
+            f"images to the next, so the verdicts below may not hold on other images; run at "
+            f"least {FEW_SANITY_IMAGES} before trusting them.")
+
+
+def sanity_sentences(results: dict[str, list[SanityCurve]], images: int) -> list[str]:
+    """The page's sentences: the sample's size (when too small), one per method (every net
+    together), then the ranking. ``images``: how many images each step averaged."""
     by_method: dict[str, dict[str, SanityCurve]] = {}
     for net, curves in results.items():
         for curve in curves:
             by_method.setdefault(curve.method, {})[net] = curve
-    lines = [sanity_method_sentence(curves) for curves in by_method.values()]
+    lines = [sanity_few_images_sentence(images)]
+    lines += [sanity_method_sentence(curves) for curves in by_method.values()]
     first_net = next(iter(results))
-    ranking = sanity_ranking_sentence(results[first_net], first_net)
-    return lines + ([ranking] if ranking else [])
+    lines.append(sanity_ranking_sentence(results[first_net], first_net))
+    return [line for line in lines if line]
 
 
 # -- localisation: pointing game and energy inside the mask ---------------------------------------
-def _verdict(score: float, chance: float) -> str:
+def _side(score: float, chance: float) -> str:
+    """``above``, ``below`` or ``within``: the rule, a margin of `CHANCE_MARGIN` either way."""
     if score > chance + CHANCE_MARGIN:
-        return f"more than {_points(CHANCE_MARGIN)} above chance"
+        return "above"
     if score < chance - CHANCE_MARGIN:
-        return f"more than {_points(CHANCE_MARGIN)} below chance"
-    return f"within {_points(CHANCE_MARGIN)} of chance"
+        return "below"
+    return "within"
+
+
+def _gap(score: float, chance: float) -> str:
+    """How far a score is from chance in points, from the percentages as shown (``71.2``)."""
+    return f"{abs(round(100 * score, 1) - round(100 * chance, 1)):.1f}"
+
+
+def _verdict(scores: list[float], chance: float) -> str:
+    """``71.2 points above chance``, ``71.2 and 54.0 points above chance`` or ``within 10 points
+    of chance``, for scores on the same side of the rule."""
+    side = _side(scores[0], chance)
+    if side == "within":
+        return f"within {_points(CHANCE_MARGIN)} of chance"
+    return f"{' and '.join(_gap(s, chance) for s in scores)} points {side} chance"
 
 
 def _points(fraction: float) -> str:
@@ -159,7 +228,8 @@ def chance_sentence(results: dict[str, Localization]) -> str:
     found = next(iter(results.values()))
     return (f"The objects cover {pct(found.chance)} of the image on average over the "
             f"{found.images:,} images: a map blind to the image would score about that on both "
-            f"measures (the grey line).")
+            f"measures (the grey line). A score more than {_points(CHANCE_MARGIN)} above it "
+            f"counts as above chance, more than {_points(CHANCE_MARGIN)} below it as below.")
 
 
 def few_images_sentence(results: dict[str, Localization]) -> str | None:
@@ -177,12 +247,13 @@ def localisation_method_sentence(results: dict[str, Localization], method: str) 
     stage, chance = _stages(first)[-1], first.chance
     pointing = {net: _score(found, method, stage).pointing for net, found in results.items()}
     energy = {net: _score(found, method, stage).energy for net, found in results.items()}
-    verdicts = {net: _verdict(value, chance) for net, value in pointing.items()}
-    if len(set(verdicts.values())) == 1:
-        where = f"{_shares(pointing, ' of the images', 'in')} ({next(iter(verdicts.values()))})"
+    sides = {_side(value, chance) for value in pointing.values()}
+    if len(sides) == 1:
+        where = (f"{_shares(pointing, ' of the images', 'in')} "
+                 f"({_verdict(list(pointing.values()), chance)})")
     else:
         where = "; ".join(f"{pct(pointing[net])} of the images in the {net_name(net)} "
-                          f"({verdicts[net]})" for net in pointing)
+                          f"({_verdict([pointing[net]], chance)})" for net in pointing)
     return (f"{CAM_LABELS[method]} at {stage}: the map's peak falls on the object in {where}, "
             f"chance being {pct(chance)}; the share of its positive map on the object is "
             f"{_values(energy, pct)}.")

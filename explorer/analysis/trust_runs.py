@@ -14,7 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from explorer.analysis.cam_methods import GRADIENT_FREE, SCORE_CAM_BATCH, checked_method
+from explorer.analysis.cam_methods import (CAM_LABELS, GRADIENT_FREE, SCORE_CAM_BATCH,
+                                          checked_method)
 from explorer.analysis.gradcam import get_layer
 from explorer.analysis.inputs import Progress, no_progress
 from explorer.analysis.localize import Localization, localization_scores
@@ -186,10 +187,11 @@ def layer_randomised_index(curve: SanityCurve) -> int | None:
 
 
 def sanity_rows(results: dict[str, list[SanityCurve]]) -> list[dict]:
-    """One row per net, method and cascade step (the page's table and CSV)."""
-    return [{"net": net, "method": curve.method, "layer": curve.layer, "step": i,
-             "randomised": step_label(step.randomized), "spearman": step.spearman,
-             "ssim": step.ssim}
+    """One row per net, method and cascade step (the page's table and CSV): ``method`` is the
+    method's name as the page writes it, ``method_id`` the command line's."""
+    return [{"net": net, "method": CAM_LABELS[curve.method], "method_id": curve.method,
+             "layer": curve.layer, "step": i, "randomised": step_label(step.randomized),
+             "spearman": step.spearman, "ssim": step.ssim}
             for net, curves in results.items() for curve in curves
             for i, step in enumerate(curve.steps)]
 
@@ -197,8 +199,8 @@ def sanity_rows(results: dict[str, list[SanityCurve]]) -> list[dict]:
 def localisation_rows(results: dict[str, Localization],
                       accuracy: dict[str, float]) -> list[dict]:
     """One row per net, method and stage, with the chance line and the net's accuracy on the
-    same images beside the scores."""
-    return [{"net": net, "method": s.method, "stage": s.layer, "pointing": s.pointing,
-             "energy": s.energy, "chance": found.chance, "accuracy": accuracy[net],
-             "images": found.images}
+    same images beside the scores (``method`` and ``method_id`` as in `sanity_rows`)."""
+    return [{"net": net, "method": CAM_LABELS[s.method], "method_id": s.method, "stage": s.layer,
+             "pointing": s.pointing, "energy": s.energy, "chance": found.chance,
+             "accuracy": accuracy[net], "images": found.images}
             for net, found in results.items() for s in found.scores]

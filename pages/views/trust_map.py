@@ -14,7 +14,11 @@ st.markdown(
     "network's weights at random, top layer first: a map that explains the network must change "
     "with them. **Localisation** scores the maps on images where we know where the object is, "
     "against the score of a map blind to the image. Every sentence in the blue boxes is "
-    "generated from the numbers on the screen and names the threshold it uses.")
+    "generated from the numbers on the screen and names the threshold it uses.\n\n"
+    "These two tests and the Grad-CAM page's deletion curves measure different things: the "
+    "sanity check asks whether a map depends on the weights at all, localisation whether it "
+    "points at the object, deletion whether it found what the net uses for this one image. So "
+    "a method can pass one and fail another, and they can rank the methods differently.")
 
 FAILED = object()  # a step whose error is already on the page
 weights = FAILED

@@ -26,6 +26,7 @@ from pages.views import why_common as common
 from pages.widgets import downloads, persist
 
 SHARES = ("pointing", "energy", "chance", "accuracy")  # fractions in the CSV, percentages on screen
+HIDDEN = ["method_id"]  # in the CSV for the command line; the table shows the method's name
 
 
 def _say(lines: list[str]) -> None:
@@ -49,11 +50,14 @@ def _methods(key: str):
 
 
 def _estimate(pair: Twins, cost: float, device, what: str) -> None:
-    """Say how long ``cost`` forwards of one image take here (an estimate)."""
+    """Say how long ``cost`` forwards of one image take here: a floor, since the estimate counts
+    only the forwards (at the measured large-batch speed), no fixed overhead."""
     with st.spinner("Measuring this device's speed (once)…"):
         seconds = forward_seconds(pair.residual_spec, round(cost), device.type)
-    st.caption(f"{what}: **about {format_duration(seconds)} on this {device.type.upper()}** "
-               f"(from the nets' mult-adds and this server's measured speed).")
+    st.caption(f"{what}: **at least about {format_duration(seconds)} on this "
+               f"{device.type.upper()}**: the forward passes alone, from the nets' mult-adds and "
+               f"this server's measured speed. Copying and re-drawing the weights, small batches "
+               f"and the charts add to it, more so on a busy server.")
 
 
 def _locked(pair: Twins, analyse):
@@ -110,7 +114,7 @@ def sanity_panel(pair: Twins, device) -> None:
                                                       methods, seed, progress)))
     if found is None:
         return
-    _say(sanity_sentences(found))
+    _say(sanity_sentences(found, images))
     st.caption(f"Thresholds of the sentences: a rank correlation of {SIMILAR} or more with the "
                f"trained map counts as hardly changed; {FOLLOWS_IMAGE} or more with every weight "
                f"random, as a map that partly follows the image.")
@@ -122,7 +126,7 @@ def sanity_panel(pair: Twins, device) -> None:
                         theme=None, key=f"tm_san_strip_{method}")
     table = pd.DataFrame(runs.sanity_rows(found))
     with st.expander("Every step's numbers"):
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(table.drop(columns=HIDDEN), hide_index=True, width="stretch")
     facts = common.facts(pair, images, layer=layer, methods=list(methods), random_seed=seed,
                          explained=explained)
     common.download("Sanity steps (.csv)", downloads.csv_text(table, facts), f"sanity/{layer}",
@@ -174,8 +178,8 @@ def localisation_panel(pair: Twins, device) -> None:
     _say(localisation_sentences(found, accuracy))
     st.plotly_chart(localisation_figure(found), width="stretch", key="tm_loc_fig")
     table = pd.DataFrame(runs.localisation_rows(found, accuracy))
-    st.dataframe(table.assign(**{c: 100 * table[c] for c in SHARES}), hide_index=True,
-                 width="stretch",
+    st.dataframe(table.drop(columns=HIDDEN).assign(**{c: 100 * table[c] for c in SHARES}),
+                 hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(f"{c} (%)", format="%.1f")
                                 for c in SHARES})
     facts = common.facts(pair, images, methods=list(methods), explained="true class")

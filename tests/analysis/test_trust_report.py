@@ -5,22 +5,23 @@ import torch
 
 from explorer.analysis.localize import Localization, LocalizationScore
 from explorer.analysis.sanity import SanityCurve, SanityStep
-from explorer.analysis.trust_report import (CONTRAST, FOLLOWS_IMAGE, SIMILAR, accuracy_sentence,
-                                            at_layer,
-                                            best_stage_sentence, chance_sentence,
-                                            contrast_sentence, few_images_sentence,
-                                            localisation_method_sentence, localisation_sentences,
-                                            sanity_method_sentence, sanity_ranking_sentence,
-                                            sanity_sentences)
+from explorer.analysis.trust_report import (CONTRAST, FEW_SANITY_IMAGES, FOLLOWS_IMAGE, SIMILAR,
+                                            accuracy_sentence, at_layer, best_stage_sentence,
+                                            chance_sentence, contrast_sentence,
+                                            few_images_sentence, localisation_method_sentence,
+                                            localisation_sentences, rebound,
+                                            sanity_few_images_sentence, sanity_method_sentence,
+                                            sanity_ranking_sentence, sanity_sentences)
 
 PARTS = ("fc", "layer3.1", "layer3.0", "layer2.1", "layer2.0", "stem")
 
 
-def curve(method="gradcam", fc=0.9, layer_top=0.8, layer_done=0.31, end=0.2, layer="layer3",
-          parts=PARTS):
-    """A cascade whose Spearman is ``layer_done`` right after the last block of layer3."""
-    values = {"fc": fc, "layer3.1": layer_top, "layer3.0": layer_done, "layer2.1": 0.5,
-              "layer2.0": 0.45, "stem": end}
+def curve(method="gradcam", fc=0.9, layer_top=0.8, layer_done=0.31, middle=0.4, end=0.2,
+          layer="layer3", parts=PARTS):
+    """A cascade whose Spearman is ``layer_done`` right after the last block of layer3 and
+    ``middle`` once layer2.1 is random too."""
+    values = {"fc": fc, "layer3.1": layer_top, "layer3.0": layer_done, "layer2.1": middle,
+              "layer2.0": 0.35, "stem": end}
     steps = [SanityStep(None, 1.0, 1.0, torch.zeros(4, 4))]
     steps += [SanityStep(p, values[p], values[p] / 2, torch.zeros(4, 4)) for p in parts]
     return SanityCurve(method, layer, tuple(steps))
@@ -86,10 +87,57 @@ def test_ranking_orders_the_methods_by_the_number_shown():
 def test_sanity_sentences_pair_the_nets_per_method():
     results = {"residual": [curve("gradcam", layer_done=0.3), curve("layercam", layer_done=0.8)],
                "plain": [curve("gradcam", layer_done=0.2), curve("layercam", layer_done=0.7)]}
-    lines = sanity_sentences(results)
+    lines = sanity_sentences(results, FEW_SANITY_IMAGES)
     assert len(lines) == 3
     assert lines[0].startswith("Grad-CAM's") and "0.30 in the residual net and 0.20" in lines[0]
     assert lines[1].startswith("Layer-CAM's") and lines[2].startswith("In the residual net")
+
+
+def test_too_few_images_get_a_caveat_that_names_the_threshold():
+    assert FEW_SANITY_IMAGES == 8
+    two = sanity_few_images_sentence(2)
+    assert two.startswith("Each point of these curves averages the maps of only 2 images: "
+                          "averages over fewer than 8 images move a lot")
+    assert "only 1 image:" in sanity_few_images_sentence(1)
+    assert "only 7 images:" in sanity_few_images_sentence(7)
+    assert sanity_few_images_sentence(8) is None
+    results = {"residual": [curve()]}
+    assert sanity_sentences(results, 2)[0] == two
+    assert len(sanity_sentences(results, 8)) == 1
+
+
+def test_a_map_that_rises_back_above_the_threshold_is_not_said_to_depend_on_the_weights():
+    back = curve(layer_done=0.46, middle=0.66, end=0.60)
+    assert rebound(back).randomized == "layer2.1"
+    text = sanity_method_sentence({"residual": back})
+    assert ("once layer3 is randomised (with everything above it), below 0.5. But the map rises "
+            "back to 0.66 once layer2.1 is randomised too and ends at 0.60, 0.5 or more again: "
+            "that close to the trained map with the weights random down to layer2.1, its drop at "
+            "layer3 does not show that it depends on the weights.") in text
+    assert "depends on the weights it explains" not in text and "Adebayo" in text
+    ending = sanity_method_sentence({"residual": curve(layer_done=0.46, middle=0.4, end=0.55)})
+    assert "But the map rises back to 0.55 with every weight random, 0.5 or more again" in ending
+    assert "with every weight random, its drop at layer3" in ending
+    at_threshold = curve(layer_done=0.46, middle=SIMILAR)
+    assert rebound(at_threshold) is not None
+    below = curve(layer_done=0.46, middle=0.49, end=0.3)
+    assert rebound(below) is None
+    assert "rises back" not in sanity_method_sentence({"residual": below})
+    assert rebound(curve(layer_done=0.6, middle=0.7)) is None  # never fell at its layer
+
+
+def test_a_rise_back_in_one_net_is_said_for_that_net():
+    text = sanity_method_sentence({"residual": curve(layer_done=0.32, middle=0.1, end=-0.18),
+                                   "plain": curve(layer_done=0.46, middle=0.66, end=0.60)})
+    assert "0.32 in the residual net and 0.46 in the plain twin" in text
+    assert "But the plain twin's map rises back to 0.66 once layer2.1 is randomised too" in text
+    assert ("In the residual net it stays below 0.5 for the rest of the cascade: there it "
+            "depends on the weights it explains.") in text
+    mixed = sanity_method_sentence({"residual": curve(layer_done=0.72),
+                                    "plain": curve(layer_done=0.46, middle=0.66)})
+    assert (": below 0.5 in the plain twin, but 0.5 or more in the residual net, where it hardly "
+            "changes. But the plain twin's map rises back to 0.66") in mixed
+    assert "stays below" not in mixed
 
 
 # -- localisation ---------------------------------------------------------------------------------
@@ -110,13 +158,19 @@ def test_chance_and_the_sample_size():
     results = {"residual": found(0.8, chance=0.163, images=8)}
     assert chance_sentence(results).startswith("The objects cover 16.3 % of the image on average "
                                                "over the 8 images")
+    assert chance_sentence(results).endswith("A score more than 10 points above it counts as "
+                                             "above chance, more than 10 points below it as "
+                                             "below.")
     assert "steps of 12.5 %" in few_images_sentence(results)
     assert few_images_sentence({"residual": found(0.8, images=64)}) is None
 
 
-@pytest.mark.parametrize("score, verdict", [(0.83, "more than 10 points above chance"),
+@pytest.mark.parametrize("score, verdict", [(0.83, "66.0 points above chance"),
+                                            (0.875, "70.5 points above chance"),
+                                            (0.28, "11.0 points above chance"),
+                                            (0.27, "within 10 points of chance"),
                                             (0.22, "within 10 points of chance"),
-                                            (0.05, "more than 10 points below chance")])
+                                            (0.05, "12.0 points below chance")])
 def test_each_verdict_on_the_pointing_game(score, verdict):
     text = localisation_method_sentence({"residual": found([0.1, 0.2, score], 0.42)}, "gradcam")
     assert text.startswith(f"Grad-CAM at layer3: the map's peak falls on the object in "
@@ -127,10 +181,11 @@ def test_each_verdict_on_the_pointing_game(score, verdict):
 def test_nets_with_different_verdicts_are_named_apart():
     results = {"residual": found(0.8), "plain": found(0.2)}
     text = localisation_method_sentence(results, "gradcam")
-    assert "80.0 % of the images in the residual net (more than 10 points above chance)" in text
+    assert "80.0 % of the images in the residual net (63.0 points above chance)" in text
     assert "20.0 % of the images in the plain twin (within 10 points of chance)" in text
     same = localisation_method_sentence({"residual": found(0.8), "plain": found(0.7)}, "gradcam")
-    assert "80.0 % of the images in the residual net and 70.0 % in the plain twin (more" in same
+    assert ("80.0 % of the images in the residual net and 70.0 % in the plain twin (63.0 and "
+            "53.0 points above chance)") in same
 
 
 def test_best_stage_is_the_best_mean_over_methods():

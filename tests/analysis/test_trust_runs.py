@@ -99,11 +99,14 @@ def test_rows_hold_every_step_and_score():
     model = build(TINY, seed=0)
     curves = runs.sanity_for(model, "shapes", 2, "layer2", ["gradcam", "layercam"], seed=1)
     rows = runs.sanity_rows({"residual": curves})
-    assert len(rows) == 2 * 5 and rows[5]["method"] == "layercam"
+    assert len(rows) == 2 * 5
+    assert (rows[0]["method"], rows[5]["method"]) == ("Grad-CAM", "Layer-CAM")  # labels shown
+    assert (rows[0]["method_id"], rows[5]["method_id"]) == ("gradcam", "layercam")  # ids kept
     assert rows[6]["randomised"] == "fc" and rows[6]["spearman"] == curves[1].steps[1].spearman
     found = runs.localisation_for(model, 3, ["gradcam"])
     loc = runs.localisation_rows({"plain": found}, {"plain": 0.25})
     assert [r["stage"] for r in loc] == ["layer1", "layer2"]
+    assert {(r["method"], r["method_id"]) for r in loc} == {("Grad-CAM", "gradcam")}
     assert loc[1]["energy"] == found.scores[1].energy and loc[0]["chance"] == found.chance
     assert loc[0]["accuracy"] == loc[1]["accuracy"] == 0.25
 

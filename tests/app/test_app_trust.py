@@ -40,6 +40,11 @@ def test_opens_on_the_shipped_pair_with_the_defaults():
     assert at.title[0].value == "Trust the map"
     assert "checkpoints/resnet20, checkpoints/resnet20-plain" in at.caption[0].value
     assert [t.label for t in at.tabs] == ["Sanity check", "Localisation"]
+    opening = " ".join(m.value for m in at.markdown)
+    assert "measure different things" in opening and "deletion curves" in opening
+    assert "a method can pass one and fail another" in opening
+    estimates = [c.value for c in at.caption if "on this CPU" in c.value]
+    assert len(estimates) == 2 and all("**at least about" in c for c in estimates)
     assert widget(at, "tm_san_methods").value == ["gradcam", "gradcam++", "layercam", "scorecam"]
     assert widget(at, "tm_san_layer").value == "layer3"
     assert widget(at, "tm_san_images").value == 8
@@ -57,12 +62,15 @@ def test_sanity_check_shows_explorers_sentences_charts_and_csv(shipped):
     assert seed == 1  # the shipped pair was trained from seed 0 (checkpoints/*/metrics.json)
     want = {net: runs.sanity_for(model, "shapes", 2, "layer3", ["gradcam"], seed)
             for net, model in shipped.nets().items()}
-    assert "\n\n".join(sanity_sentences(want)) in infos(at)
+    said = "\n\n".join(sanity_sentences(want, 2))
+    assert said in infos(at)
+    assert said.startswith("Each point of these curves averages the maps of only 2 images")
     charts = at.get("plotly_chart")
     assert len(charts) == 2  # the curves and the strip of one method
     assert "seed 1" in " ".join(c.value for c in at.caption)
     table = at.dataframe[0].value
     assert len(table) == 2 * 12 and list(table["randomised"][:2]) == ["trained", "fc"]
+    assert set(table["method"]) == {"Grad-CAM"} and "method_id" not in table
     assert [b.label for b in at.get("download_button")] == ["Sanity steps (.csv)"]
 
 
@@ -78,6 +86,7 @@ def test_localisation_shows_explorers_scores(shipped):
     assert "\n\n".join(localisation_sentences(want, accuracy)) in infos(at)
     table = at.dataframe[0].value
     assert list(table["stage"]) == ["layer1", "layer2", "layer3"] * 2
+    assert set(table["method"]) == {"Grad-CAM"} and "method_id" not in table
     assert list(table["pointing"]) == [100 * s.pointing for f in want.values() for s in f.scores]
     assert len(at.get("plotly_chart")) == 1
 
@@ -122,4 +131,4 @@ def test_a_pair_trained_on_another_dataset_is_checked_but_not_scored():
     assert "the class the trained net predicts" in captions and "seed 4" in captions
     want = {net: runs.sanity_for(m, "cifar10", 2, "layer2", ["layercam"], 4)
             for net, m in pair.nets().items()}
-    assert "\n\n".join(sanity_sentences(want)) in infos(at)
+    assert "\n\n".join(sanity_sentences(want, 2)) in infos(at)

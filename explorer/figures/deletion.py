@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from explorer.analysis.deletion import DeletionCurve
+from explorer.analysis.deletion_report import halved_at, labelled, removed_share
 from explorer.analysis.family_faithfulness import RANDOM_ORDER
 from explorer.figures.style import ACCENT, DEPTH_SHADES, MUTED, SECONDARY
 
@@ -33,18 +34,22 @@ def deletion_figure(panels: Sequence[tuple[str, Mapping[str, DeletionCurve]]]) -
         raise ValueError("A deletion figure needs at least one net's curves.")
     fig = make_subplots(rows=1, cols=len(panels), shared_yaxes=True,
                         subplot_titles=[title for title, _ in panels], horizontal_spacing=0.06)
+    panels = [(title, labelled(curves)) for title, curves in panels]  # Grad-CAM, not gradcam
     names = list(dict.fromkeys(n for _, curves in panels for n in curves if n != RANDOM_ORDER))
     for col, (title, curves) in enumerate(panels, start=1):
         for name, curve in curves.items():
             reference = name == RANDOM_ORDER
             line = (dict(color=MUTED, width=2, dash="dash") if reference
                     else dict(color=map_color(names.index(name)), width=2.5))
+            half = halved_at(curve)
+            halved = "never halves" if half is None else f"halved at {removed_share(half)}"
             fig.add_scatter(
                 x=list(curve.fractions), y=list(curve.probabilities), mode="lines+markers",
                 name=name, legendgroup=name, showlegend=col == 1, line=line,
                 marker=dict(size=5),
                 hovertemplate=(f"{title}<br>{name}: %{{x:.0%}} removed, probability "
-                               f"%{{y:.1%}}<br>area {curve.area:.2f}<extra></extra>"),
+                               f"%{{y:.1%}}<br>area {curve.area:.2f}, {halved}"
+                               f"<extra></extra>"),
                 row=1, col=col)
     fig.update_xaxes(title_text="pixels removed, most attributed first", tickformat=".0%",
                      range=[0, 1])

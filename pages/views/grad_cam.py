@@ -12,7 +12,8 @@ from explorer.slots import gate
 from explorer.analysis.cam_methods import (CAM_LABELS, CAM_METHODS, CAM_PAPERS, GRADIENT_FREE,
                                            SCORE_CAM_BATCH)
 from explorer.analysis.deletion import DEFAULT_STEPS
-from explorer.analysis.deletion_report import agreement_sentence, area_table, deletion_sentences
+from explorer.analysis.deletion_report import (HALVED, agreement_sentence, area_table,
+                                               deletion_sentences, halved_column)
 from explorer.analysis.family_faithfulness import RANDOM_ORDER, family_deletion, rank_agreement
 from explorer.analysis.gradcam import attribute, cam_layers, grad_cam, grad_cam_grid
 from explorer.analysis.overlay import cam_overlay, colormap
@@ -306,14 +307,22 @@ with guard.user_errors("Grad-CAM"):
                              lambda: rank_agreement({CAM_LABELS[m]: maps[m].heatmap
                                                      for m in gradient_methods}), heavy=False)
             where = layer if len(variants) == 1 else f"{layer} of {net_phrase(name)}"
-            lines.append(agreement_sentence(where, agreement, last_stage))
+            lines.append(agreement_sentence(where, agreement, last_stage, curves))
         st.plotly_chart(deletion_figure(panels), width="stretch",
                         key=f"deletion-{image.index}")
         areas = area_table([(name, curves) for (name, _), (_, curves) in zip(variants, panels)])
+        st.caption(
+            "**Area under each deletion curve** (0 to 1): lower is more faithful. "
+            f"Column “{HALVED}”: pixels removed when the probability first falls to half its "
+            "start; sooner is more faithful, and it is the one to trust when a curve comes back "
+            "up.")
+        area_help = "Area under the deletion curve: lower is more faithful"
+        halved_help = ("Pixels removed, most attributed first, when the class's probability "
+                       "first falls to half its start: sooner is more faithful")
         st.dataframe(areas, hide_index=True, width="content", column_config={
-            name: st.column_config.NumberColumn(format="%.2f", help="Area under the deletion "
-                                                "curve: lower is more faithful")
-            for name, _ in variants})
+            column: config for name, _ in variants for column, config in (
+                (name, st.column_config.NumberColumn(format="%.2f", help=area_help)),
+                (halved_column(name), st.column_config.TextColumn(help=halved_help)))})
         for line in lines:
             if line:
                 st.markdown(f"- {line}")

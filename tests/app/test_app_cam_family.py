@@ -13,7 +13,7 @@ from explorer import NetSpec, estimate, stage_table
 from explorer.analysis.deletion import DEFAULT_STEPS
 from explorer.budget import GiB
 from explorer.analysis.cam_methods import CAM_LABELS, CAM_METHODS
-from explorer.analysis.deletion_report import deletion_sentences
+from explorer.analysis.deletion_report import deletion_sentences, halved_at
 from explorer.analysis.family_faithfulness import RANDOM_ORDER, family_deletion
 from explorer.analysis.gradcam import grad_cam
 from explorer.io.images import preprocess
@@ -109,6 +109,11 @@ def test_the_deletion_curve_shows_explorers_curves_and_sentences():
     assert list(table["map"]) == [*(CAM_LABELS[m] for m in CAM_METHODS), RANDOM_ORDER]
     for net, curves in want.items():
         assert list(table[net]) == pytest.approx([c.area for c in curves.values()], abs=1e-6)
+        assert list(table[f"{net}: halved at"]) == [
+            "never" if halved_at(c) is None else f"{round(100 * halved_at(c))} %"
+            for c in curves.values()]
+    assert any(c.value.startswith("**Area under each deletion curve** (0 to 1): lower is more "
+                                  "faithful") for c in at.caption)
     (chart,) = at.get("plotly_chart")
     figure = json.loads(chart.proto.spec)
     assert len(figure["data"]) == 2 * (len(CAM_METHODS) + 1)  # both nets: four maps and random
@@ -120,6 +125,8 @@ def test_the_deletion_curve_shows_explorers_curves_and_sentences():
                                    {n: c for n, c in curves.items() if n != RANDOM_ORDER},
                                    curves[RANDOM_ORDER]):
         assert line in said
+    for method in CAM_METHODS:  # methods by their labels only
+        assert not any(method in line.replace(CAM_LABELS[method], "") for line in said)
     assert any(line.startswith("At layer3 of this net the Grad-CAM, Grad-CAM++ and Layer-CAM "
                                "maps") for line in said)
     # The second image keeps its own switch, off.
@@ -156,7 +163,7 @@ def test_the_deletion_curve_works_on_an_uploaded_photo():
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert [s.value for s in at.subheader] == ["`my photo.png`"]
     table = area_table(at)
-    assert list(table.columns) == ["map", "this net"]  # no twin asked for
+    assert list(table.columns) == ["map", "this net", "this net: halved at"]  # no twin
     assert all(0 <= a <= 1 for a in table["this net"])
     assert any(line.startswith("For this net") for line in bullets(at))
 

@@ -39,3 +39,11 @@ def test_maps_never_take_the_residual_blue_or_the_plain_red():
 def test_no_curves_is_refused():
     with pytest.raises(ValueError, match="at least one net"):
         deletion_figure([])
+
+
+def test_method_ids_are_drawn_under_their_labels_and_hover_says_when_the_class_halves():
+    fig = deletion_figure([("this net: “circle”", {"gradcam": GRAD, "scorecam": TWIN_SCORE,
+                                                   RANDOM_ORDER: RANDOM})])
+    assert [t.name for t in fig.data] == ["Grad-CAM", "Score-CAM", RANDOM_ORDER]
+    assert "area 0.35, halved at 50 %" in fig.data[0].hovertemplate
+    assert "never halves" in fig.data[1].hovertemplate  # 0.6 to 0.4: never below 0.3

@@ -177,7 +177,8 @@ def test_training_page_keeps_its_settings_across_pages_and_shows_figure1(browser
     page = open_page(browser, f"{browser.app_url}/training")
     page.get_by_text("He et al. Fig. 1: 20 vs 56 layers").click()
     wait_idle(page)
-    expect(page.get_by_text("Recorded, not live")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Recorded, not live").first).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Which skip? He et al. 2016 Tables 1–2, recorded")).to_be_visible()
     expect(number_input(page, "Epochs")).to_have_value("8")  # the recorded recipe is loaded
     for label, value in (("Epochs", "2"), ("Training images", "500")):
         number_input(page, label).fill(value)
@@ -192,5 +193,5 @@ def test_training_page_keeps_its_settings_across_pages_and_shows_figure1(browser
     wait_idle(page)
     expect(number_input(page, "Epochs")).to_have_value("2", timeout=60_000)
     expect(number_input(page, "Training images")).to_have_value("500")
-    expect(page.get_by_text("Recorded, not live")).to_be_visible()
+    expect(page.get_by_text("Recorded, not live").first).to_be_visible()
     page.context.close()

@@ -49,6 +49,7 @@ from urllib.parse import urlencode
 from bench.harness import (CHROMIUM, CHROMIUM_FLAGS, ROOT, RssSampler, cpu_seconds, percentile,
                            rss_mb, serving)
 from explorer import NetSpec, build, gradient_flow, stage_table
+from explorer.analysis.cam_methods import CAM_LABELS
 from explorer.analysis.gradcam import cam_layers, grad_cam
 from explorer.io.images import load_image, preprocess
 from explorer.io.labels import dataset_classes, guess_dataset
@@ -104,7 +105,8 @@ def expected_for(spec: NetSpec) -> Expected:
     total = stage_table(spec).total_params
     return Expected(spec, format_count(total), format_count(stage_table(plain).total_params),
                     f"{total:,} parameters", flow.summary(), times(ratio),
-                    f"this net: {layer}, class “{classes[result.target]}”")
+                    f"this net: {CAM_LABELS['gradcam']} at {layer}, "
+                    f"class “{classes[result.target]}”")
 
 
 @dataclass

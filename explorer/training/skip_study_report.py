@@ -98,6 +98,12 @@ def _outcome(run: StudyRun) -> Outcome:
                    run.test_accuracy, run.classes)
 
 
+def loss_text(loss: float) -> str:
+    """A final training loss as the table and the sentences print it: three decimals, or
+    scientific notation for a run that diverged (shortcut dropout's ends near 1e13)."""
+    return f"{loss:.3f}" if abs(loss) < 1000 else f"{loss:.2e}"
+
+
 def _here_clause(run: StudyRun, reference: StudyRun) -> str:
     verdict = here_verdict(run, reference)
     # The identity run is also the original order: an order is compared with it as "post".
@@ -113,7 +119,7 @@ def _here_clause(run: StudyRun, reference: StudyRun) -> str:
                 f"{SAME_ACCURACY * 100:.0f} points)")
     else:
         said = f"trained {points:.1f} points {verdict} than the identity here ({numbers})"
-    losses = f"{run.final_train_loss:.3f} against {reference.final_train_loss:.3f}"
+    losses = f"{loss_text(run.final_train_loss)} against {loss_text(reference.final_train_loss)}"
     if trains_worse(_outcome(run), _outcome(reference)):
         loss = f"its final training loss is clearly higher ({losses})"
     elif trains_worse(_outcome(reference), _outcome(run)):
@@ -226,7 +232,7 @@ def study_frame(study: SkipStudy):
         rows.append({
             "variant": run.variant, "design or order": run.label,
             # Rounded as the sentences print them, so the table and the sentences agree.
-            "final training loss": round(run.final_train_loss, 3),
+            "final training loss": loss_text(run.final_train_loss),
             "test accuracy (%)": round(100 * run.test_accuracy, 1),
             "vs identity (points)": (round(100 * (run.test_accuracy - reference.test_accuracy), 1)
                                      if reference is not None else None),

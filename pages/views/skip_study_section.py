@@ -37,7 +37,7 @@ def draw() -> None:
                    f"of training in all; `{RECORDER}` runs every variant not yet recorded.")
     st.plotly_chart(skip_study_figure(study), width="stretch", key="train_skip_study")
     st.dataframe(study_frame(study), hide_index=True, width="stretch", column_config={
-        "final training loss": st.column_config.NumberColumn(format="%.3f"),
+        "final training loss": st.column_config.TextColumn(),
         "test accuracy (%)": st.column_config.NumberColumn(format="%.1f"),
         "vs identity (points)": st.column_config.NumberColumn(format="%+.1f"),
         PAPER_COLUMN: st.column_config.TextColumn(help=PAPER_HELP),

@@ -143,7 +143,7 @@ def test_the_table_shows_each_runs_numbers_beside_the_papers(tmp_path):
     assert list(frame.index) == ["identity", "scaled", "dropout", "order-relu_preact"]
     assert frame.loc["scaled", "test accuracy (%)"] == pytest.approx(90.0)
     assert frame.loc["dropout", "test accuracy (%)"] == 13.0  # as the sentences print it
-    assert frame.loc["scaled", "final training loss"] == 0.30
+    assert frame.loc["scaled", "final training loss"] == "0.300"
     assert frame.loc["scaled", "vs identity (points)"] == pytest.approx(-8.0)
     assert frame.loc["identity", "here"] == "the reference"
     assert frame.loc["scaled", "here"] == "worse than the identity"
@@ -173,3 +173,11 @@ def test_runs_still_improving_at_the_end_are_named(tmp_path):
     caveat = study_sentences(load_study(tmp_path))[-1]
     assert "Still improving in the last of its 4 epochs" in caveat
     assert "scaled (+9.0 points)" in caveat and "identity (" not in caveat
+
+
+def test_a_diverged_loss_prints_in_scientific_notation_in_the_table_and_the_sentence(tmp_path):
+    study = study_of(tmp_path, identity=(0.98, 0.02), dropout=(0.13, 8.138e13))
+    frame = study_frame(study).set_index("variant")
+    assert frame.loc["dropout", "final training loss"] == "8.14e+13"
+    line = next(s for s in study_sentences(study) if s.startswith("Shortcut dropout"))
+    assert "(8.14e+13 against 0.020)" in line

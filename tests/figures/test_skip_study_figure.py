@@ -1,9 +1,12 @@
 """The skip-design study's figure: one loss curve and one accuracy curve per recorded variant,
 designs and orders told apart by colour and dash."""
 
+import math
+
+import pytest
 from skip_study_util import write_run
 
-from explorer.figures.skip_study import skip_study_figure
+from explorer.figures.skip_study import LOSS_CHART_TOP, skip_study_figure
 from explorer.figures.training import smooth
 from explorer.training.skip_study import load_study
 
@@ -31,3 +34,15 @@ def test_one_loss_trace_and_one_accuracy_trace_per_variant(tmp_path):
     assert {dashes[v] for v in ("order-pre", "order-bn_after_add")} == {"dash"}
     assert len({t.line.color for t in losses}) == len(VARIANTS)
     assert fig.layout.yaxis.type == "log"
+
+
+def test_a_diverged_run_leaves_the_loss_axis_to_the_others_and_says_how_high_it_went(tmp_path):
+    write_run(tmp_path, "identity", 0.98, 0.01)
+    write_run(tmp_path, "dropout", 0.12, 8.1e13)
+    fig = skip_study_figure(load_study(tmp_path))
+    low, high = fig.layout.yaxis.range
+    assert high == pytest.approx(math.log10(LOSS_CHART_TOP))
+    identity, dropout = [t for t in fig.data if t.xaxis == "x"]
+    assert 10 ** low <= min(identity.y)  # the identity run's whole curve stays on the chart
+    assert "above the chart" not in identity.name
+    assert dropout.name.endswith(f"(diverged: loss up to {max(dropout.y):.0e}, above the chart)")

@@ -54,15 +54,10 @@ st.markdown(
     "found what the net uses), and a residual net with its plain twin trained the same way."
 )
 
-FAILED = object()  # a step whose error is already on the page
-weights = FAILED
-with guard.user_errors("Loading the weights"):
-    weights = weights_picker.pick(choice)
-if weights is FAILED or weights is None:
-    st.info("Upload a checkpoint to continue, or pick other weights." if weights is None else
-            "Pick other weights above to analyse the images below.")
-    samples.pick_images(choice.spec, choice.seed)  # the user's images stay where they left them
-    st.stop()
+weights = weights_picker.pick_or_stop(
+    choice, "Pick other weights above to analyse the images below.",
+    # The user's images stay where they left them.
+    before_stop=lambda: samples.pick_images(choice.spec, choice.seed))
 spec = weights.spec
 st.caption(f"Using {weights.description}; network: {spec.depth} layers, {spec.image_size} px "
            f"input, {plural(spec.num_classes, 'class', 'classes')}, on {choice.device.type}.")

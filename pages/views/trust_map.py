@@ -20,14 +20,7 @@ st.markdown(
     "points at the object, deletion whether it found what the net uses for this one image. So "
     "a method can pass one and fail another, and they can rank the methods differently.")
 
-FAILED = object()  # a step whose error is already on the page
-weights = FAILED
-with guard.user_errors("Loading the weights"):
-    weights = weights_picker.pick(choice)
-if weights is FAILED or weights is None:
-    st.info("Upload a checkpoint to continue, or pick other weights." if weights is None else
-            "Pick other weights above.")
-    st.stop()
+weights = weights_picker.pick_or_stop(choice, "Pick other weights above.")
 spec = weights.spec
 st.caption(f"Using {weights.description}; network: {spec.depth} layers, {spec.image_size} px "
            f"input, on {choice.device.type}."

@@ -16,7 +16,7 @@ from explorer.io.twins import (CheckpointMismatch, Twins, random_twins, shipped_
 from explorer.io.weights import TORCHVISION_WEIGHTS, shipped_checkpoints, torchvision_download_bytes
 from explorer.units import format_bytes
 
-from . import persist, sidebar, state
+from . import guard, persist, sidebar, state
 
 UPLOAD_LIMIT_MB = 200  # .streamlit/config.toml's server.maxUploadSize
 
@@ -106,3 +106,18 @@ def pick(choice: state.Choice) -> Twins | None:
     if kind == "torchvision":
         return _torchvision(choice)
     return _random(choice)
+
+
+def pick_or_stop(choice: state.Choice, hint: str, before_stop=lambda: None) -> Twins:
+    """``pick``, or end the page's run with a hint: upload a file (nothing given yet) or pick
+    other weights (loading failed; its error is already shown). ``before_stop`` draws what must
+    stay on the page even then (the Grad-CAM page's uploaded images)."""
+    weights = failed = object()
+    with guard.user_errors("Loading the weights"):
+        weights = pick(choice)
+    if weights is failed or weights is None:
+        st.info("Upload a checkpoint to continue, or pick other weights." if weights is None
+                else hint)
+        before_stop()
+        st.stop()
+    return weights

@@ -66,7 +66,11 @@ def direction_sentence(variant: VariantFlow, reference: VariantFlow) -> str | No
     argument = (f"He et al. argue that a factor below 1 on every shortcut (here {factor}) "
                 f"shrinks the gradient block by block")
     if v / r > FAR:
-        return f"{argument}; here it grew instead, through the residual branches."
+        # The shortcut path alone would shrink it: the measured growth must come from the other
+        # terms of the backward pass (which one dominates varies; a gate's own input can).
+        return (f"{argument}; here it grew instead: at initialisation the other terms of the "
+                f"backward pass (through the branches, and a gate's own input) outweigh that "
+                f"factor.")
     if v / r < 1 / FAR:
         return f"{argument}, as it did here."
     return None
@@ -111,8 +115,8 @@ def paper_sentence(variant: VariantFlow, reference: VariantFlow) -> str | None:
     far = math.isfinite(ratio) and (ratio < 1 / FAR or ratio > FAR or ratio == 0)
     worse = error is None or error - ref_error > PAPER_SAME
     if worse and far:
-        return (f"{paper}; here the gradient at initialisation already differs by more than "
-                f"{FAR:g}-fold, in keeping with that.")
+        return (f"{paper}; here too it stands apart from {name(reference)} from the start: "
+                f"the gradient at initialisation already differs by more than {FAR:g}-fold.")
     if worse:
         return (f"{paper}; here, at initialisation, the gradient reaching {variant.first.block} "
                 f"is within {FAR:g}-fold of {name(reference)}'s, so this one pass does not show "
@@ -137,9 +141,11 @@ def response_sentence(comparison: DesignComparison) -> str | None:
     low = min(medians, key=medians.get)
     names = {v.variant: name(v) for v in comparison.variants}
     if medians[low] > 0 and medians[high] / medians[low] < RESPONSE_SPREAD:
+        low_text, high_text = format_number(medians[low]), format_number(medians[high])
+        spread = (f"{low_text} in every variant" if low_text == high_text
+                  else f"from {low_text} to {high_text}")
         return (f"The branches' responses F(x) have about the same spread in every variant "
-                f"(median std over the blocks from {format_number(medians[low])} to "
-                f"{format_number(medians[high])}).")
+                f"(median std over the blocks {spread}).")
     return (f"The branches' responses F(x) are largest with {names[high]} (median std over the "
             f"blocks {format_number(medians[high])}) and smallest with {names[low]} "
             f"({format_number(medians[low])}).")

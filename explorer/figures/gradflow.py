@@ -168,7 +168,7 @@ def _log_axis(fig: go.Figure, values: list[float]) -> None:
     finite = [v for v in values if v is not None and math.isfinite(v) and v > 0]
     if finite:
         decades = math.log10(max(finite) / min(finite))
-        if decades >= 1.5:
+        if decades >= 3:  # at least three decade ticks; fewer can leave one label to read by
             fig.update_yaxes(dtick=1 if decades < 8 else 2, minor=dict(showgrid=False))
         else:  # within a decade or so: 1, 2 and 5 of each decade, written out in full
             ticks = _one_two_five(min(finite), max(finite))

@@ -32,7 +32,7 @@ def skip_study_figure(study: SkipStudy) -> go.Figure:
         xs, ys = thin(list(run.steps), smooth(list(run.losses)))
         lowest = min([lowest, *(y for y in ys if y > 0)])
         name = f"{run.variant}: {run.label}" + (
-            f" (diverged: loss up to {max(ys):.0e}, above the chart)"
+            f" (diverged: its smoothed loss peaks at {max(ys):.0e}, above the chart)"
             if max(ys) > LOSS_CHART_TOP else "")
         fig.add_scatter(x=xs, y=ys, mode="lines", name=name, legendgroup=run.variant,
                         line=dict(width=2, **line), row=1, col=1,

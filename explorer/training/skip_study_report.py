@@ -37,7 +37,9 @@ HERE_WORDS = {"better": "better than the identity", "same": "as well as the iden
 PAPER_WORDS = {"better": "better", "same": "about as good", "worse": "worse",
                "failed": "failed (error above 20 %)"}
 PAPER_NETS = ("ResNet-110", "ResNet-164")
-PAPER_COLUMN = "paper: CIFAR-10 error, ResNet-110 (164)"
+PAPER_COLUMN = "paper: error, ResNet-110"
+PAPER_164_COLUMN = "paper: error, ResNet-164"  # Table 2 only
+SETTING_COLUMN = "paper's setting"
 
 
 def here_verdict(run: StudyRun, reference: StudyRun) -> Verdict:
@@ -58,7 +60,13 @@ class PaperResult:
     reference_error: float
     where: str  # the setting, the table and the network
     reference_name: str
-    text: str  # for the table: ResNet-110's error (ResNet-164's) and the setting
+    error_164: float | None = None  # Table 2's ResNet-164 error (orders only)
+    setting: str = ""  # Table 1's setting in the sidebar's words, or "Table 2"
+
+    @property
+    def text(self) -> str:
+        """ResNet-110's error as the table prints it."""
+        return error_text(self.error) if self.error is not None else "above 20 % (failed)"
 
     @property
     def verdict(self) -> Verdict:
@@ -78,19 +86,27 @@ def paper_result(run: StudyRun) -> PaperResult | None:
         errors = ORDER_ERRORS[run.value]
         return PaperResult(errors[0], ORDER_ERRORS[DEFAULT_ORDER][0],
                            f"Table 2, {PAPER_NETS[0]}", VARIANT_NAMES[f"order={DEFAULT_ORDER}"],
-                           f"{error_text(errors[0])} ({error_text(errors[1])})")
+                           errors[1], "Table 2")
     found = paper_run(run.spec)
     if found is None:
         return None
     return PaperResult(found.error, identity_error, f"{found.setting}, Table 1, {PAPER_NETS[0]}",
-                       VARIANT_NAMES["skip_design=identity"],
-                       f"{error_text(found.error)} ({found.setting})")
+                       VARIANT_NAMES["skip_design=identity"], setting=f"Table 1: {found.setting}")
 
 
-def _reference_text() -> str:
-    """The identity run is Table 1's identity and Table 2's original order at once."""
-    post = ORDER_ERRORS[DEFAULT_ORDER]
-    return f"{error_text(SKIP_DESIGN_RUNS[REFERENCE][0].error)} ({error_text(post[1])})"
+def _paper_columns(run: StudyRun, is_reference: bool) -> dict[str, str | None]:
+    """The paper's numbers for a row. The identity run is Table 1's identity and Table 2's
+    original order at once."""
+    if is_reference:
+        return {PAPER_COLUMN: error_text(SKIP_DESIGN_RUNS[REFERENCE][0].error),
+                PAPER_164_COLUMN: error_text(ORDER_ERRORS[DEFAULT_ORDER][1]),
+                SETTING_COLUMN: "Tables 1 and 2: the original"}
+    paper = paper_result(run)
+    if paper is None:
+        return {PAPER_COLUMN: "not in the paper", PAPER_164_COLUMN: None, SETTING_COLUMN: None}
+    return {PAPER_COLUMN: paper.text,
+            PAPER_164_COLUMN: None if paper.error_164 is None else error_text(paper.error_164),
+            SETTING_COLUMN: paper.setting}
 
 
 def _outcome(run: StudyRun) -> Outcome:
@@ -238,9 +254,9 @@ def study_frame(study: SkipStudy):
                                      if reference is not None else None),
             "here": ("the reference" if is_reference
                      else HERE_WORDS[here_verdict(run, reference)] if usable else None),
-            PAPER_COLUMN: (_reference_text() if is_reference else paper.text if paper
-                           else "not in the paper"),
+            **_paper_columns(run, is_reference),
             "paper's verdict": ("the reference" if is_reference
                                 else PAPER_WORDS[paper.verdict] if paper else None),
         })
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    return frame[[c for c in frame.columns if c != SETTING_COLUMN] + [SETTING_COLUMN]]

@@ -6,13 +6,14 @@ import streamlit as st
 
 from explorer.figures.skip_study import skip_study_figure
 from explorer.training.skip_study import recorded_skip_designs
-from explorer.training.skip_study_report import PAPER_COLUMN, study_frame, study_sentences
+from explorer.training.skip_study_report import (PAPER_164_COLUMN, PAPER_COLUMN, study_frame,
+                                                 study_sentences)
 from explorer.units import format_duration
 
 RECORDER = "python checkpoints/skip-designs/record.py --workers 2"
 PAPER_HELP = ("He et al. 2016, “Identity Mappings”: test error on CIFAR-10 of ResNet-110 "
-              "(Table 1 for the designs, Table 2 for the orders), and of ResNet-164 in brackets "
-              "(Table 2 only). 'failed': above 20 %.")
+              "(Table 1 for the designs, Table 2 for the orders). 'failed': above 20 %.")
+PAPER_164_HELP = "The same paper's Table 2 also trained the orders on ResNet-164 (bottlenecks)."
 
 
 def draw() -> None:
@@ -41,6 +42,7 @@ def draw() -> None:
         "test accuracy (%)": st.column_config.NumberColumn(format="%.1f"),
         "vs identity (points)": st.column_config.NumberColumn(format="%+.1f"),
         PAPER_COLUMN: st.column_config.TextColumn(help=PAPER_HELP),
+        PAPER_164_COLUMN: st.column_config.TextColumn(help=PAPER_164_HELP),
     })
     for line in study_sentences(study):
         st.markdown(f"- {line}")

@@ -331,3 +331,15 @@ def test_a_narrow_log_axis_writes_its_ticks_in_full():
     axis = fig.layout.yaxis
     assert list(axis.tickvals) == [0.02, 0.05, 0.1, 0.2, 0.5]
     assert list(axis.ticktext) == ["0.02", "0.05", "0.1", "0.2", "0.5"]  # not "2", "5"
+
+
+def test_a_log_axis_spanning_under_three_decades_keeps_several_ticks():
+    import plotly.graph_objects as go
+
+    from explorer.figures.gradflow import _log_axis
+
+    values = [0.0031, 0.04, 0.62]  # 2.3 decades: whole decades alone would label 0.01 and 0.1
+    fig = go.Figure(go.Scatter(y=values))
+    _log_axis(fig, values)
+    assert list(fig.layout.yaxis.ticktext) == ["0.002", "0.005", "0.01", "0.02", "0.05", "0.1",
+                                               "0.2", "0.5", "1"]

@@ -45,4 +45,5 @@ def test_a_diverged_run_leaves_the_loss_axis_to_the_others_and_says_how_high_it_
     identity, dropout = [t for t in fig.data if t.xaxis == "x"]
     assert 10 ** low <= min(identity.y)  # the identity run's whole curve stays on the chart
     assert "above the chart" not in identity.name
-    assert dropout.name.endswith(f"(diverged: loss up to {max(dropout.y):.0e}, above the chart)")
+    assert dropout.name.endswith(f"(diverged: its smoothed loss peaks at {max(dropout.y):.0e}, "
+                              f"above the chart)")

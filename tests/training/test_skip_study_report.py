@@ -1,11 +1,13 @@
 """The skip-design study's table and sentences follow its numbers: hand-made study folders for
 every branch, and the paper's own numbers (He et al. 2016, Tables 1-2) beside them."""
 
+import pandas as pd
 import pytest
 from skip_study_util import write_run
 
 from explorer.training.skip_study import load_study
-from explorer.training.skip_study_report import (PAPER_COLUMN, SAME_ACCURACY, here_verdict,
+from explorer.training.skip_study_report import (PAPER_164_COLUMN, PAPER_COLUMN, SAME_ACCURACY,
+                                                 SETTING_COLUMN, here_verdict,
                                                  study_frame, study_sentences)
 
 
@@ -150,12 +152,15 @@ def test_the_table_shows_each_runs_numbers_beside_the_papers(tmp_path):
     assert frame.loc["dropout", "here"] == "did not learn"
     assert frame.loc["order-relu_preact", "here"] == "as well as the identity"
     assert frame.loc["dropout", "design or order"] == "shortcut dropout"
-    # Tables 1-2: ResNet-110's error, ResNet-164's in brackets where Table 2 has it.
-    paper = frame[PAPER_COLUMN]
-    assert "ResNet-110 (164)" in PAPER_COLUMN and paper["identity"] == "6.61 % (5.93 %)"
-    assert paper["scaled"] == "12.35 % (shortcut × 0.5, branch × 0.5)"
-    assert paper["dropout"].startswith("failed")
-    assert paper["order-relu_preact"] == "6.71 % (5.91 %)"
+    # Tables 1-2: ResNet-110's error; ResNet-164's where Table 2 has it; the setting last.
+    paper, paper_164 = frame[PAPER_COLUMN], frame[PAPER_164_COLUMN]
+    assert paper["identity"] == "6.61 %" and paper_164["identity"] == "5.93 %"
+    assert paper["scaled"] == "12.35 %" and pd.isna(paper_164["scaled"])
+    assert frame.loc["scaled", SETTING_COLUMN] == "Table 1: shortcut × 0.5, branch × 0.5"
+    assert paper["dropout"] == "above 20 % (failed)"
+    assert paper["order-relu_preact"] == "6.71 %" and paper_164["order-relu_preact"] == "5.91 %"
+    assert frame.loc["order-relu_preact", SETTING_COLUMN] == "Table 2"
+    assert list(frame.columns)[-1] == SETTING_COLUMN
     assert frame.loc["scaled", "paper's verdict"] == "worse"
     assert frame.loc["order-relu_preact", "paper's verdict"] == "about as good"
     assert frame.loc["dropout", "paper's verdict"].startswith("failed")

@@ -228,8 +228,8 @@ def chance_sentence(results: dict[str, Localization]) -> str:
     found = next(iter(results.values()))
     return (f"The objects cover {pct(found.chance)} of the image on average over the "
             f"{found.images:,} images: a map blind to the image would score about that on both "
-            f"measures (the grey line). A score more than {_points(CHANCE_MARGIN)} above it "
-            f"counts as above chance, more than {_points(CHANCE_MARGIN)} below it as below.")
+            f"measures (the dashed chance line). A score more than {_points(CHANCE_MARGIN)} above "
+            f"it counts as above chance, more than {_points(CHANCE_MARGIN)} below it as below.")
 
 
 def few_images_sentence(results: dict[str, Localization]) -> str | None:

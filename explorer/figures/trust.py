@@ -1,7 +1,8 @@
 """Figures of the "Trust the map" page: the sanity cascade and the localisation scores.
 
 Every function takes ``{"residual": result, "plain": result}`` (the plain twin may be missing)
-and returns a ``go.Figure``; residual blue, plain red, the chance and threshold lines grey.
+and returns a ``go.Figure``; residual blue, plain red, the chance line dark grey and dashed,
+threshold lines grey.
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ def sanity_strip_figure(results: dict[str, list[SanityCurve]], method: str,
 
 def localisation_figure(results: dict[str, Localization]) -> go.Figure:
     """Pointing game (top) and energy inside the mask (bottom) per method and stage, residual
-    vs plain as bars, the chance line (the masks' mean area) grey and dashed."""
+    vs plain as bars, the chance line (the masks' mean area) dark grey and dashed."""
     first = next(iter(results.values()))
     methods = list(dict.fromkeys(s.method for s in first.scores))
     fig = make_subplots(rows=2, cols=len(methods), shared_yaxes=True, horizontal_spacing=0.02,

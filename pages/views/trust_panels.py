@@ -139,9 +139,9 @@ def localisation_panel(pair: Twins, device) -> None:
         "scored: the **pointing game** (Zhang et al. 2016) counts how often the map's strongest "
         "pixel falls on the object; the **energy inside the mask** (Wang et al. 2020) is the "
         "share of the map's positive values that lies on it. **How to read it:** a map blind to "
-        "the image scores about the object's share of the image on both (the grey line); the "
-        "higher above it a bar stands, the better that map points at what the network was asked "
-        "about. Every stage is scored, explaining the true class.")
+        "the image scores about the object's share of the image on both (the dashed chance "
+        "line); the higher above it a bar stands, the better that map points at what the network "
+        "was asked about. Every stage is scored, explaining the true class.")
     refusal = runs.localisation_refusal(pair)
     if refusal:
         st.warning(refusal)

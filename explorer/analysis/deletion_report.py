@@ -363,16 +363,21 @@ def halved_column(net: str) -> str:
     return f"{net}: {HALVED}"
 
 
+def area_column(net: str) -> str:
+    """The area table's column of ``net``'s areas under the curves."""
+    return f"{net}: area"
+
+
 def area_table(panels: Sequence[tuple[str, Mapping[str, DeletionCurve]]]
                ) -> dict[str, list]:
     """The areas under the curves and how soon each halves the class, as columns: ``{"map":
-    names, net: areas, "net: halved at": shares, ...}``. A share is written ``6 %``, or
+    names, "net: area": areas, "net: halved at": shares, ...}``. A share is written ``6 %``, or
     ``never``; ``None`` where a net has no curve of that name."""
     panels = [(net, labelled(curves)) for net, curves in panels]
     names = list(dict.fromkeys(name for _, curves in panels for name in curves))
     table: dict[str, list] = {"map": names}
     for net, curves in panels:
-        table[net] = [curves[n].area if n in curves else None for n in names]
+        table[area_column(net)] = [curves[n].area if n in curves else None for n in names]
         halves = [halved_at(curves[n]) if n in curves else None for n in names]
         table[halved_column(net)] = [
             None if n not in curves else "never" if f is None else removed_share(f)

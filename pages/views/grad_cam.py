@@ -12,8 +12,8 @@ from explorer.slots import gate
 from explorer.analysis.cam_methods import (CAM_LABELS, CAM_METHODS, CAM_PAPERS, GRADIENT_FREE,
                                            SCORE_CAM_BATCH)
 from explorer.analysis.deletion import DEFAULT_STEPS
-from explorer.analysis.deletion_report import (HALVED, agreement_sentence, area_table,
-                                               deletion_sentences, halved_column)
+from explorer.analysis.deletion_report import (HALVED, agreement_sentence, area_column,
+                                               area_table, deletion_sentences, halved_column)
 from explorer.analysis.family_faithfulness import RANDOM_ORDER, family_deletion, rank_agreement
 from explorer.analysis.gradcam import attribute, cam_layers, grad_cam, grad_cam_grid
 from explorer.analysis.overlay import cam_overlay, colormap
@@ -316,7 +316,8 @@ with guard.user_errors("Grad-CAM"):
                        "first falls to half its start: sooner is more faithful")
         st.dataframe(areas, hide_index=True, width="content", column_config={
             column: config for name, _ in variants for column, config in (
-                (name, st.column_config.NumberColumn(format="%.2f", help=area_help)),
+                (area_column(name), st.column_config.NumberColumn(format="%.2f",
+                                                                   help=area_help)),
                 (halved_column(name), st.column_config.TextColumn(help=halved_help)))})
         for line in lines:
             if line:

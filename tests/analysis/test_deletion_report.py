@@ -152,9 +152,10 @@ def test_area_table_has_a_column_per_net():
                               "Score-CAM": curve(0.9, 0.0, 0.0)})]
     table = area_table(panels)
     assert table["map"] == ["Grad-CAM", "random order", "Score-CAM"]
-    assert table["this net"][:2] == pytest.approx([0.3, 0.65]) and table["this net"][2] is None
-    assert table["plain twin"][0] == pytest.approx(0.7) and table["plain twin"][1] is None
-    assert table["plain twin"][2] == pytest.approx(0.225)
+    areas, twin = table["this net: area"], table["plain twin: area"]
+    assert areas[:2] == pytest.approx([0.3, 0.65]) and areas[2] is None
+    assert twin[0] == pytest.approx(0.7) and twin[1] is None
+    assert twin[2] == pytest.approx(0.225)
     assert table["this net: halved at"] == ["50 %", "100 %", None]
     assert table["plain twin: halved at"] == ["100 %", None, "50 %"]
 

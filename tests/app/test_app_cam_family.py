@@ -108,7 +108,7 @@ def test_the_deletion_curve_shows_explorers_curves_and_sentences():
     table = area_table(at)
     assert list(table["map"]) == [*(CAM_LABELS[m] for m in CAM_METHODS), RANDOM_ORDER]
     for net, curves in want.items():
-        assert list(table[net]) == pytest.approx([c.area for c in curves.values()], abs=1e-6)
+        assert list(table[f"{net}: area"]) == pytest.approx([c.area for c in curves.values()], abs=1e-6)
         assert list(table[f"{net}: halved at"]) == [
             "never" if halved_at(c) is None else f"{round(100 * halved_at(c))} %"
             for c in curves.values()]
@@ -163,8 +163,8 @@ def test_the_deletion_curve_works_on_an_uploaded_photo():
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert [s.value for s in at.subheader] == ["`my photo.png`"]
     table = area_table(at)
-    assert list(table.columns) == ["map", "this net", "this net: halved at"]  # no twin
-    assert all(0 <= a <= 1 for a in table["this net"])
+    assert list(table.columns) == ["map", "this net: area", "this net: halved at"]  # no twin
+    assert all(0 <= a <= 1 for a in table["this net: area"])
     assert any(line.startswith("For this net") for line in bullets(at))
 
 

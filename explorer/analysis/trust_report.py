@@ -23,6 +23,7 @@ from explorer.analysis.trust_runs import layer_randomised_index
 from explorer.units import pct, plural
 
 SIMILAR = 0.5  # rank correlation with the trained map at or above which a map "hardly changed"
+POSITIVE_GRADIENT_METHODS = ("gradcam++", "layercam")  # their weights use ReLU(gradient)
 FOLLOWS_IMAGE = 0.3  # ... still kept with every weight random: part of the map follows the image
 CHANCE_MARGIN = 0.10  # a pointing score this far above chance (a fraction) beats chance
 CONTRAST = 0.10  # mean pointing scores this far apart: one net localises better
@@ -155,8 +156,18 @@ def sanity_ranking_sentence(curves: list[SanityCurve], net: str) -> str | None:
         return None
     ranked = sorted(curves, key=at_layer)
     listed = ", ".join(f"{CAM_LABELS[c.method]} {_rho(at_layer(c))}" for c in ranked)
-    return (f"In the {net_name(net)}, once {curves[0].layer} is randomised, from the map that "
+    line = (f"In the {net_name(net)}, once {curves[0].layer} is randomised, from the map that "
             f"changed most to the one that changed least: {listed}.")
+    positive_only = [c for c in ranked[1:] if c.method in POSITIVE_GRADIENT_METHODS]
+    if ranked[0].method == "gradcam" and positive_only:
+        names = " and ".join(CAM_LABELS[c.method] for c in positive_only)
+        keep, maps, stay = (("keep", "their maps", "stay") if len(positive_only) > 1
+                            else ("keeps", "its map", "stays"))
+        line += (f" A likely reason, from how the maps are made: Grad-CAM weighs each channel by "
+                 f"its mean gradient, which random weights make negative about as often as "
+                 f"positive; {names} {keep} only the positive gradients, so {maps} {stay} closer "
+                 f"to where the activations are, and those partly follow the image.")
+    return line
 
 
 def sanity_few_images_sentence(images: int) -> str | None:

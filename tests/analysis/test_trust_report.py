@@ -80,8 +80,17 @@ def test_ranking_orders_the_methods_by_the_number_shown():
     curves = [curve("scorecam", layer_done=0.85), curve("gradcam", layer_done=0.31),
               curve("layercam", layer_done=0.82)]
     text = sanity_ranking_sentence(curves, "residual")
-    assert text.endswith("Grad-CAM 0.31, Layer-CAM 0.82, Score-CAM 0.85.")
+    listed, reason = text.split(" A likely reason")
+    assert listed.endswith("Grad-CAM 0.31, Layer-CAM 0.82, Score-CAM 0.85.")
+    assert "; Layer-CAM keeps only the positive gradients, so its map stays" in reason
     assert sanity_ranking_sentence(curves[:1], "residual") is None
+
+
+def test_the_reason_is_given_only_when_grad_cam_changed_most_beside_a_positive_only_method():
+    first_is_other = [curve("layercam", layer_done=0.2), curve("gradcam", layer_done=0.5)]
+    assert "likely reason" not in sanity_ranking_sentence(first_is_other, "residual")
+    no_positive = [curve("gradcam", layer_done=0.2), curve("scorecam", layer_done=0.5)]
+    assert "likely reason" not in sanity_ranking_sentence(no_positive, "residual")
 
 
 def test_sanity_sentences_pair_the_nets_per_method():

@@ -6,8 +6,8 @@ import streamlit as st
 
 from explorer.figures.skip_study import skip_study_figure
 from explorer.training.skip_study import recorded_skip_designs
-from explorer.training.skip_study_report import (PAPER_164_COLUMN, PAPER_COLUMN, study_frame,
-                                                 study_sentences)
+from explorer.training.skip_study_report import (PAPER_164_COLUMN, PAPER_COLUMN,
+                                                 SETTING_COLUMN, study_frame, study_sentences)
 from explorer.units import format_duration
 
 RECORDER = "python checkpoints/skip-designs/record.py --workers 2"
@@ -37,12 +37,17 @@ def draw() -> None:
         st.caption(f"One run per line, {format_duration(sum(r.seconds for r in study.runs))} "
                    f"of training in all; `{RECORDER}` runs every variant not yet recorded.")
     st.plotly_chart(skip_study_figure(study), width="stretch", key="train_skip_study")
-    st.dataframe(study_frame(study), hide_index=True, width="stretch", column_config={
-        "final training loss": st.column_config.TextColumn(),
-        "test accuracy (%)": st.column_config.NumberColumn(format="%.1f"),
-        "vs identity (points)": st.column_config.NumberColumn(format="%+.1f"),
-        PAPER_COLUMN: st.column_config.TextColumn(help=PAPER_HELP),
-        PAPER_164_COLUMN: st.column_config.TextColumn(help=PAPER_164_HELP),
-    })
+    # What a reader compares first (accuracy here, error there, both verdicts) comes first: the
+    # table is wider than the page. The variant names the design, as in the legend.
+    st.dataframe(study_frame(study), hide_index=True, width="stretch", column_order=(
+        "variant", "test accuracy (%)", PAPER_COLUMN, "here", "paper's verdict",
+        "vs identity (points)", "final training loss", PAPER_164_COLUMN, SETTING_COLUMN),
+        column_config={
+            "final training loss": st.column_config.TextColumn(),
+            "test accuracy (%)": st.column_config.NumberColumn(format="%.1f"),
+            "vs identity (points)": st.column_config.NumberColumn(format="%+.1f"),
+            PAPER_COLUMN: st.column_config.TextColumn(help=PAPER_HELP),
+            PAPER_164_COLUMN: st.column_config.TextColumn(help=PAPER_164_HELP),
+        })
     for line in study_sentences(study):
         st.markdown(f"- {line}")

@@ -60,6 +60,21 @@ def _estimate(pair: Twins, cost: float, device, what: str) -> None:
                f"and the charts add to it, more so on a busy server.")
 
 
+def _images_input(column, key: str, default: int, step: int, most: int) -> int:
+    return int(persist.widget(column.number_input, "Images", key, default, step=step,
+                              check=persist.between(1, most, "The number of images")))
+
+
+def _ready(pair: Twins, methods: list[str], images: int, device) -> bool:
+    """Whether a panel can run: a method is picked; a batch that would not fit raises the
+    budget check's ``ValueError``, which the page's guard shows."""
+    if not methods:
+        st.info("Pick at least one method above.")
+        return False
+    check_fits(pair.residual_spec, runs.largest_batch(methods, images), device)
+    return True
+
+
 def _locked(pair: Twins, analyse):
     """Run ``analyse(model, progress)`` on each net with the pair's lock held (after the gate,
     which `common.run` takes first)."""
@@ -89,13 +104,9 @@ def sanity_panel(pair: Twins, device) -> None:
         methods = _methods("tm_san_methods")
     layer = persist.widget(cols[1].selectbox, "Layer", "tm_san_layer", stages[-1],
                            options=layers, help="Where the maps are taken: a stage or a block.")
-    images = int(persist.widget(cols[2].number_input, "Images", "tm_san_images", 8, step=1,
-                                check=persist.between(1, runs.MAX_SANITY_IMAGES,
-                                                      "The number of images")))
-    if not methods:
-        st.info("Pick at least one method above.")
+    images = _images_input(cols[2], "tm_san_images", 8, 1, runs.MAX_SANITY_IMAGES)
+    if not _ready(pair, methods, images, device):
         return
-    check_fits(pair.residual_spec, runs.largest_batch(methods, images), device)
     nets = pair.nets()
     seed = runs.cascade_seed(pair)
     steps = len(cascade_order(pair.residual)) + 1
@@ -149,13 +160,9 @@ def localisation_panel(pair: Twins, device) -> None:
     cols = st.columns([3, 1])
     with cols[0]:
         methods = _methods("tm_loc_methods")
-    images = int(persist.widget(cols[1].number_input, "Images", "tm_loc_images", 64, step=16,
-                                check=persist.between(1, runs.MAX_LOCALISATION_IMAGES,
-                                                      "The number of images")))
-    if not methods:
-        st.info("Pick at least one method above.")
+    images = _images_input(cols[1], "tm_loc_images", 64, 16, runs.MAX_LOCALISATION_IMAGES)
+    if not _ready(pair, methods, images, device):
         return
-    check_fits(pair.residual_spec, runs.largest_batch(methods, images), device)
     nets = pair.nets()
     cost = sum(runs.localisation_work(model, methods, images) for model in nets.values())
     stages = [name for name in cam_layers(pair.residual) if "." not in name]

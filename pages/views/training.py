@@ -63,7 +63,8 @@ def show_recorded() -> None:
     scores = ", ".join(f"{label} {pct(acc)}" for label, acc in record.test_accuracy.items())
     st.caption(f"Test accuracy, on the 2,000-image test split scored once at the end: {scores}. "
                f"The sentences above use the held-out split checked after every epoch instead; "
-               f"neither is ever trained on, so the two differ only in which (and how many) images were drawn.")
+               f"neither is ever trained on, so the two differ only in which (and how many) "
+               f"images were drawn.")
 
 
 def live_view() -> None:

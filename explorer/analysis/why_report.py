@@ -18,11 +18,13 @@ from explorer.analysis.lesion import LesionResult
 from explorer.analysis.receptive_field import ErfResult
 from explorer.margins import LEARNED_MARGIN
 from explorer.margins import learned as beats_chance
+from explorer.units import plural
 
 AT_CHANCE = 0.05  # an accuracy this close to chance counts as "at chance"
 SMALL_DROP = 0.03  # a deletion costing at most this counts as "harmless"
 DROP_CONTRAST = 0.10  # median single-block drops must differ by this much to call one net worse
 ROBUST_MEDIAN = 0.05  # a residual net whose median single-block drop is at most this is "robust"
+VEIT_BLOCKS = 54  # Veit et al. 2016 lesioned ResNet-110 on CIFAR-10: 3 stages of 18 blocks
 SMOOTH_STEP = 0.20  # a mean falling by more than this between consecutive k is "abrupt"
 SHARPNESS_RATIO = 1.5  # one net's loss rise must be this many times the other's
 UNTRAINED_LOSS = 0.9  # centre loss above this fraction of ln(classes) means "not learned"
@@ -78,10 +80,13 @@ def lesion_contrast_sentence(residual: LesionResult, plain: LesionResult) -> str
                 f"{_points(r)}), as Veit et al. found: most blocks of the residual net can go "
                 f"without much loss.")
     if p - r >= DROP_CONTRAST:
+        deletable = sum(b.deletable for b in residual.blocks)
         return (f"Single deletions hurt the plain twin far more (median drop {_points(p)} vs "
                 f"{_points(r)}), the direction Veit et al. found, but the residual net is not "
                 f"robust here: it loses {_points(r)} at the median, more than "
-                f"{_points(ROBUST_MEDIAN)}.")
+                f"{_points(ROBUST_MEDIAN)}. Veit et al. deleted blocks of a 110-layer net "
+                f"({VEIT_BLOCKS} blocks); this one has {plural(deletable, 'deletable block')}, "
+                f"so each one deleted is a larger share of the net.")
     if r - p >= DROP_CONTRAST:
         return (f"Single deletions hurt the residual net more (median drop {_points(r)} vs "
                 f"{_points(p)}), the opposite of Veit et al.'s finding.")

@@ -60,6 +60,9 @@ def test_contrast_each_way_and_neither():
     line = lesion_contrast_sentence(shaky, fragile)
     assert "the direction Veit et al. found, but the residual net is not robust" in line
     assert "24.0 points at the median" in line
+    assert line.endswith("Veit et al. deleted blocks of a 110-layer net (54 blocks); this one "
+                         "has 2 deletable blocks, so each one deleted is a larger share of the "
+                         "net.")
     assert "the opposite" in lesion_contrast_sentence(fragile, robust)
     assert "about equally" in lesion_contrast_sentence(robust, lesion(0.99, [0.94, 0.93]))
     assert lesion_contrast_sentence(robust, lesion(0.13, [0.12, 0.12])) is None

@@ -291,6 +291,18 @@ def deletion_sentences(net: str, class_name: str, curves: Mapping[str, DeletionC
     return [fastest_sentence(net, areas), random_sentence(areas, reference.area, class_name)]
 
 
+def outline_caveat(curves: Mapping[str, DeletionCurve], reference: DeletionCurve) -> str | None:
+    """On a synthetic shape, why a map can lose to the random order without being wrong; ``None``
+    unless some map does worse than it by more than `BEATS_RANDOM`."""
+    if not any(c.area - reference.area > BEATS_RANDOM for c in curves.values()):
+        return None
+    return ("A caution about the test on synthetic shapes: deleted pixels are painted the mean "
+            "colour, and a patch deleted over the middle of the object can keep its outline (a "
+            "filled disc is still a disc), so the net may still see the class; random deletions "
+            "break the outline sooner. A map that loses to the random order here may still point "
+            "at the object: the Trust the map page scores that with the objects' masks.")
+
+
 def parting(curves: Mapping[str, DeletionCurve]) -> int | None:
     """The first step at which the curves are more than `CURVES_PART` apart, or None."""
     rows = zip(*(c.probabilities for c in curves.values()))

@@ -13,7 +13,8 @@ from explorer.analysis.cam_methods import (CAM_LABELS, CAM_METHODS, CAM_PAPERS, 
                                            SCORE_CAM_BATCH)
 from explorer.analysis.deletion import DEFAULT_STEPS
 from explorer.analysis.deletion_report import (HALVED, agreement_sentence, area_column,
-                                               area_table, deletion_sentences, halved_column)
+                                               area_table, deletion_sentences, halved_column,
+                                               outline_caveat)
 from explorer.analysis.family_faithfulness import RANDOM_ORDER, family_deletion, rank_agreement
 from explorer.analysis.gradcam import attribute, cam_layers, grad_cam, grad_cam_grid
 from explorer.analysis.overlay import cam_overlay, colormap
@@ -295,9 +296,13 @@ with guard.user_errors("Grad-CAM"):
                               result.target, seed=choice.seed))
             class_name = weights.classes[result.target]
             panels.append((f"{name}: “{class_name}”", curves))
-            lines += deletion_sentences(
-                net_phrase(name), class_name,
-                {n: c for n, c in curves.items() if n != RANDOM_ORDER}, curves[RANDOM_ORDER])
+            maps_only = {n: c for n, c in curves.items() if n != RANDOM_ORDER}
+            lines += deletion_sentences(net_phrase(name), class_name, maps_only,
+                                        curves[RANDOM_ORDER])
+            if image.picked.synthetic:
+                caveat = outline_caveat(maps_only, curves[RANDOM_ORDER])
+                if caveat and caveat not in lines:  # once, for either net
+                    lines.append(caveat)
             agreement = once(name, image, ("agreement", layer, target),
                              lambda: rank_agreement({CAM_LABELS[m]: maps[m].heatmap
                                                      for m in gradient_methods}), heavy=False)

@@ -8,7 +8,7 @@ from explorer.analysis.deletion_report import (AREA_TIE, AT_ONCE, BEATS_RANDOM, 
                                                COMES_BACK, CURVES_PART, FLAT_DROP,
                                                agreement_sentence, area_table, comes_back,
                                                deletion_sentences, fastest_sentence, halved_at,
-                                               random_sentence, rebound)
+                                               outline_caveat, random_sentence, rebound)
 
 
 def curve(*probabilities: float) -> DeletionCurve:
@@ -313,3 +313,14 @@ def test_curves_that_come_back_before_halving_say_that_no_map_halves_the_class()
                      "the random order's does once 50 % of the pixels are removed.")
     early, _ = deletion_sentences("this net", "star", dips, curve(0.9, 0.8, 0.6, 0.5, 0.5))
     assert early.endswith("(90.0 %); nor does the random order's.")
+
+
+def test_the_outline_caveat_comes_only_when_a_map_loses_to_the_random_order():
+    reference = DeletionCurve((0.0, 0.5, 1.0), (1.0, 0.4, 0.0), 0.40)
+    loses = DeletionCurve((0.0, 0.5, 1.0), (1.0, 1.0, 0.1), 0.75)
+    beats = DeletionCurve((0.0, 0.5, 1.0), (1.0, 0.1, 0.0), 0.30)
+    caveat = outline_caveat({"Grad-CAM": loses, "Score-CAM": beats}, reference)
+    assert caveat.startswith("A caution about the test on synthetic shapes")
+    assert outline_caveat({"Score-CAM": beats}, reference) is None
+    level = DeletionCurve((0.0, 0.5, 1.0), (1.0, 0.45, 0.0), 0.40 + BEATS_RANDOM)  # not beyond
+    assert outline_caveat({"Grad-CAM": level}, reference) is None

@@ -13,7 +13,7 @@ from explorer import NetSpec, estimate, stage_table
 from explorer.analysis.deletion import DEFAULT_STEPS
 from explorer.budget import GiB
 from explorer.analysis.cam_methods import CAM_LABELS, CAM_METHODS
-from explorer.analysis.deletion_report import deletion_sentences, halved_at
+from explorer.analysis.deletion_report import deletion_sentences, halved_at, outline_caveat
 from explorer.analysis.family_faithfulness import RANDOM_ORDER, family_deletion
 from explorer.analysis.gradcam import grad_cam
 from explorer.io.images import preprocess
@@ -125,6 +125,12 @@ def test_the_deletion_curve_shows_explorers_curves_and_sentences():
                                    {n: c for n, c in curves.items() if n != RANDOM_ORDER},
                                    curves[RANDOM_ORDER]):
         assert line in said
+    # A shape sample: the outline caveat is said (once) exactly when some net's map loses.
+    caveats = [outline_caveat({n: c for n, c in found.items() if n != RANDOM_ORDER},
+                              found[RANDOM_ORDER]) for found in want.values()]
+    caveat = next((c for c in caveats if c), None)
+    assert caveat, "on the first circle (the default sample) the maps lose to the random order"
+    assert [line for line in said if line.startswith("A caution")] == [caveat]
     for method in CAM_METHODS:  # methods by their labels only
         assert not any(method in line.replace(CAM_LABELS[method], "") for line in said)
     assert any(line.startswith("At layer3 of this net the Grad-CAM, Grad-CAM++ and Layer-CAM "

@@ -94,19 +94,16 @@ def paper_result(run: StudyRun) -> PaperResult | None:
                        VARIANT_NAMES["skip_design=identity"], setting=f"Table 1: {found.setting}")
 
 
-def _paper_columns(run: StudyRun, is_reference: bool) -> dict[str, str | None]:
-    """The paper's numbers for a row. The identity run is Table 1's identity and Table 2's
-    original order at once."""
+def _paper_columns(paper: PaperResult | None, is_reference: bool) -> tuple[str | None, ...]:
+    """A row's ResNet-110 error, ResNet-164 error and setting from the paper. The identity run
+    is Table 1's identity and Table 2's original order at once."""
     if is_reference:
-        return {PAPER_COLUMN: error_text(SKIP_DESIGN_RUNS[REFERENCE][0].error),
-                PAPER_164_COLUMN: error_text(ORDER_ERRORS[DEFAULT_ORDER][1]),
-                SETTING_COLUMN: "Tables 1 and 2: the original"}
-    paper = paper_result(run)
+        return (error_text(SKIP_DESIGN_RUNS[REFERENCE][0].error),
+                error_text(ORDER_ERRORS[DEFAULT_ORDER][1]), "Tables 1 and 2: the original")
     if paper is None:
-        return {PAPER_COLUMN: "not in the paper", PAPER_164_COLUMN: None, SETTING_COLUMN: None}
-    return {PAPER_COLUMN: paper.text,
-            PAPER_164_COLUMN: None if paper.error_164 is None else error_text(paper.error_164),
-            SETTING_COLUMN: paper.setting}
+        return "not in the paper", None, None
+    return (paper.text, None if paper.error_164 is None else error_text(paper.error_164),
+            paper.setting)
 
 
 def _outcome(run: StudyRun) -> Outcome:
@@ -245,6 +242,7 @@ def study_frame(study: SkipStudy):
     for run in study.runs:
         paper = paper_result(run)
         is_reference = run is reference
+        error_110, error_164, setting = _paper_columns(paper, is_reference)
         rows.append({
             "variant": run.variant, "design or order": run.label,
             # Rounded as the sentences print them, so the table and the sentences agree.
@@ -254,9 +252,9 @@ def study_frame(study: SkipStudy):
                                      if reference is not None else None),
             "here": ("the reference" if is_reference
                      else HERE_WORDS[here_verdict(run, reference)] if usable else None),
-            **_paper_columns(run, is_reference),
+            PAPER_COLUMN: error_110, PAPER_164_COLUMN: error_164,
             "paper's verdict": ("the reference" if is_reference
                                 else PAPER_WORDS[paper.verdict] if paper else None),
+            SETTING_COLUMN: setting,
         })
-    frame = pd.DataFrame(rows)
-    return frame[[c for c in frame.columns if c != SETTING_COLUMN] + [SETTING_COLUMN]]
+    return pd.DataFrame(rows)

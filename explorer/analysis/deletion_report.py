@@ -7,9 +7,8 @@ rule has one margin: curves that never fall `FLAT_DROP` below their start cannot
 nor can curves whose random order's area is `AT_ONCE` or less (little room left to beat it), nor
 maps whose curves all have an area of `AT_ONCE` or less (they all drop the class at once); areas
 within `AREA_TIE` of the lowest fall "about as fast"; a map beats (or does worse than) the random
-order when its area is more than `BEATS_RANDOM` lower (higher); maps whose pairwise rank
-correlations are all `COINCIDE` or more "nearly coincide", and their curves "part" at the first
-step where they are more than `CURVES_PART` apart.
+order when its area is more than `BEATS_RANDOM` lower (higher). Whether the maps themselves
+coincide is `deletion_agreement`'s.
 
 A curve that climbs more than `COMES_BACK` above its lowest point so far "comes back up": removed
 pixels take the training set's mean colour, and once the pixels ranked highest are gone the hole
@@ -33,9 +32,7 @@ FLAT_DROP = 0.05  # curves that never fall this far below their start "hardly mo
 AREA_TIE = 0.02  # areas within this of the lowest: "about as fast"
 BEATS_RANDOM = 0.05  # a map's area this much below the random order's beats it
 AT_ONCE = 0.10  # a random order with this area or less drops the class at once: nothing to rank
-COINCIDE = 0.95  # every pair of maps at or above this rank correlation "nearly coincide"
 COMES_BACK = 0.20  # a curve this far above its lowest point so far "comes back up"
-CURVES_PART = 0.05  # curves this far apart at one step have "parted"
 HALVED = "halved at"  # the area table's column: the share removed when the class first halves
 
 
@@ -48,24 +45,24 @@ def labelled(curves: Mapping[str, DeletionCurve]) -> dict[str, DeletionCurve]:
     return {label(name): c for name, c in curves.items()}
 
 
-def _area(value: float) -> str:
+def area_text(value: float) -> str:
     return f"{value:.2f}"
 
 
-def _names(names: Sequence[str]) -> str:
+def and_list(names: Sequence[str]) -> str:
     """``A``, ``A and B``, ``A, B and C``."""
     names = list(names)
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _listed(areas: Mapping[str, float]) -> str:
+def listed_areas(areas: Mapping[str, float]) -> str:
     """``Grad-CAM 0.20, Layer-CAM 0.21``."""
-    return ", ".join(f"{label(name)} {_area(a)}" for name, a in areas.items())
+    return ", ".join(f"{label(name)} {area_text(a)}" for name, a in areas.items())
 
 
 def _span(values: Sequence[float]) -> str:
     """``0.20 to 0.22``, or ``all 0.03`` where the two ends print alike."""
-    low, high = _area(min(values)), _area(max(values))
+    low, high = area_text(min(values)), area_text(max(values))
     return f"all {low}" if low == high else f"{low} to {high}"
 
 
@@ -112,7 +109,7 @@ def flat_sentence(net: str, class_name: str, start: float) -> str:
 
 def collapse_sentence(net: str, class_name: str, reference: float) -> str:
     return (f"For {net}, even removing pixels at random drops “{class_name}” at once (the "
-            f"random order's area is {_area(reference)}): no map can beat that {margin_words()}, "
+            f"random order's area is {area_text(reference)}): no map can beat that {margin_words()}, "
             f"so these curves cannot rank the maps on this image.")
 
 
@@ -129,15 +126,15 @@ def fastest_sentence(net: str, areas: Mapping[str, float]) -> str:
     within = f"within {AREA_TIE} of each other"
     if not rest:
         if len(tied) == 1:
-            return f"For {net}, {tied[0]}'s curve has an area of {_area(best)}."
+            return f"For {net}, {tied[0]}'s curve has an area of {area_text(best)}."
         span = _span(list(ranked.values()))
         return (f"For {net}, the {len(tied)} maps' curves fall about equally fast (areas "
                 f"{span}" + ("" if span.startswith("all") else f", {within}") + ").")
     if len(tied) == 1:
-        return (f"For {net}, {tied[0]}'s curve falls fastest (area {_area(best)}; then "
-                f"{_listed(rest)}).")
-    return (f"For {net}, {_names(tied)} fall fastest, about equally (areas {within}: "
-            f"{_listed({n: ranked[n] for n in tied})}); then {_listed(rest)}.")
+        return (f"For {net}, {tied[0]}'s curve falls fastest (area {area_text(best)}; then "
+                f"{listed_areas(rest)}).")
+    return (f"For {net}, {and_list(tied)} fall fastest, about equally (areas {within}: "
+            f"{listed_areas({n: ranked[n] for n in tied})}); then {listed_areas(rest)}.")
 
 
 def random_sentence(areas: Mapping[str, float], reference: float, class_name: str) -> str:
@@ -149,26 +146,26 @@ def random_sentence(areas: Mapping[str, float], reference: float, class_name: st
     margin = margin_words()
     if len(beat) == len(areas):
         every = "Every map" if len(areas) > 1 else beat[0]
-        return (f"{every} beats the random order (area {_area(reference)}) {margin}: removing "
+        return (f"{every} beats the random order (area {area_text(reference)}) {margin}: removing "
                 f"the pixels the maps rank highest costs “{class_name}” more than removing "
                 f"pixels at random.")
     if len(worse) == len(areas):
         every = "Every map does" if len(areas) > 1 else f"{worse[0]} does"
-        return (f"{every} worse than the random order (area {_area(reference)}) {margin}: on "
+        return (f"{every} worse than the random order (area {area_text(reference)}) {margin}: on "
                 f"this image removing the pixels the maps rank highest costs “{class_name}” "
                 f"less than removing pixels at random.")
     if len(level) == len(areas):
         nobody = "No map beats" if len(areas) > 1 else f"{level[0]} does not beat"
-        return (f"{nobody} the random order (area {_area(reference)}) {margin}: on this image "
+        return (f"{nobody} the random order (area {area_text(reference)}) {margin}: on this image "
                 f"the maps rank the pixels no better than chance.")
     clauses = []
     if beat:
-        clauses.append(f"{_names(beat)} {_one(beat, 'beats', 'beat')} it {margin}")
+        clauses.append(f"{and_list(beat)} {_one(beat, 'beats', 'beat')} it {margin}")
     if level:
-        clauses.append(f"{_names(level)} {_one(level, 'does', 'do')} not")
+        clauses.append(f"{and_list(level)} {_one(level, 'does', 'do')} not")
     if worse:
-        clauses.append(f"{_names(worse)} {_one(worse, 'does', 'do')} worse {margin}")
-    text = f"Against the random order (area {_area(reference)}): " + "; ".join(clauses)
+        clauses.append(f"{and_list(worse)} {_one(worse, 'does', 'do')} worse {margin}")
+    text = f"Against the random order (area {area_text(reference)}): " + "; ".join(clauses)
     if not beat:
         text += ": no map ranks the pixels better than chance on this image"
     return text + "."
@@ -180,14 +177,14 @@ def _one(names: Sequence[str], singular: str, many: str) -> str:
 
 def _curves_of(names: Sequence[str]) -> str:
     """``Grad-CAM's curve`` / ``the curves of Grad-CAM and Layer-CAM``."""
-    return f"{names[0]}'s curve" if len(names) == 1 else f"the curves of {_names(names)}"
+    return f"{names[0]}'s curve" if len(names) == 1 else f"the curves of {and_list(names)}"
 
 
 def at_once_sentence(net: str, class_name: str, areas: Mapping[str, float],
                      reference: float) -> str:
     """Every map drops the class at once (each area `AT_ONCE` or less): nothing ranks them."""
     return (f"For {net}, every map's curve drops “{class_name}” at once (areas "
-            f"{_span(list(areas.values()))}; the random order's {_area(reference)}): these "
+            f"{_span(list(areas.values()))}; the random order's {area_text(reference)}): these "
             f"curves cannot rank the maps against one another on this image.")
 
 
@@ -223,12 +220,12 @@ def early_sentence(net: str, class_name: str, curves: Mapping[str, DeletionCurve
         text += f", no sooner than the random order ({removed_share(random_half)})"
     else:
         text += f", yet the random order halves it sooner ({removed_share(random_half)})"
-    later = [f"{_names([n for n, g in halves.items() if g == f])} at {removed_share(f)}"
+    later = [f"{and_list([n for n, g in halves.items() if g == f])} at {removed_share(f)}"
              for f in done[1:]]
     if later:
         text += "; then " + ", ".join(later)
     if never:
-        text += f"; {_names(never)} never {_one(never, 'halves', 'halve')} it"
+        text += f"; {and_list(never)} never {_one(never, 'halves', 'halve')} it"
     return text + "."
 
 
@@ -242,7 +239,7 @@ def comeback_sentence(curves: Mapping[str, DeletionCurve], reference: DeletionCu
         return (f"The random order's curve climbs as pixels go (to "
                 f"{format_probability(reference.probabilities[step])} with "
                 f"{removed_share(reference.fractions[step])} of the pixels removed): {why}. Its "
-                f"area ({_area(reference.area)}) then says little, so compare the maps by how soon "
+                f"area ({area_text(reference.area)}) then says little, so compare the maps by how soon "
                 f"their curves fall, not by their areas against it.")
     names = list(back)
     highest = max(back.values(), key=lambda c: c.probabilities[rebound(c)[1]])
@@ -254,8 +251,8 @@ def comeback_sentence(curves: Mapping[str, DeletionCurve], reference: DeletionCu
             f"{format_probability(highest.probabilities[step])} with "
             f"{removed_share(highest.fractions[step])} of the pixels removed) once the pixels "
             f"ranked highest are gone: {why}. So {'its area' if one else 'their areas'} "
-            f"({_listed({n: c.area for n, c in back.items()})}; the random order "
-            f"{_area(reference.area)}) {_one(names, 'overstates', 'overstate')} how little "
+            f"({listed_areas({n: c.area for n, c in back.items()})}; the random order "
+            f"{area_text(reference.area)}) {_one(names, 'overstates', 'overstate')} how little "
             f"{'the map' if one else 'the maps'} found: judge {'it' if one else 'them'} by "
             f"how soon {'its curve falls' if one else 'their curves fall'}, not by area.")
     if comes_back(reference):
@@ -301,73 +298,6 @@ def outline_caveat(curves: Mapping[str, DeletionCurve], reference: DeletionCurve
             "filled disc is still a disc), so the net may still see the class; random deletions "
             "break the outline sooner. A map that loses to the random order here may still point "
             "at the object: the Trust the map page scores that with the objects' masks.")
-
-
-def parting(curves: Mapping[str, DeletionCurve]) -> int | None:
-    """The first step at which the curves are more than `CURVES_PART` apart, or None."""
-    rows = zip(*(c.probabilities for c in curves.values()))
-    return next((step for step, row in enumerate(rows) if max(row) - min(row) > CURVES_PART),
-                None)
-
-
-def _parted_clause(curves: Mapping[str, DeletionCurve]) -> str:
-    """For maps that nearly coincide: how their curves still differ, when their areas differ by
-    more than `AREA_TIE` and the curves part somewhere (empty otherwise)."""
-    areas = [c.area for c in curves.values()]
-    step = parting(curves)
-    if len(curves) < 2 or max(areas) - min(areas) <= AREA_TIE or step is None:
-        return ""
-    listed = _listed({n: c.area for n, c in curves.items()})
-    first = next(iter(curves.values()))
-    removed = removed_share(first.fractions[step])
-    if step == 1:
-        at_step = [c.probabilities[step] for c in curves.values()]
-        return (f"; yet their deletion curves differ (areas {listed}) from the first step on "
-                f"(with {removed} of the pixels removed: {format_probability(min(at_step))} to "
-                f"{format_probability(max(at_step))}): rankings that nearly coincide over every "
-                f"pixel can still differ where it matters, among the top-ranked pixels that go "
-                f"first")
-    return (f"; yet their deletion curves differ (areas {listed}), though only once {removed} "
-            f"of the pixels are gone, not among the top-ranked pixels that go first")
-
-
-def agreement_sentence(where: str, correlations: Mapping[tuple[str, str], float],
-                       last_stage: bool, curves: Mapping[str, DeletionCurve] | None = None
-                       ) -> str | None:
-    """Whether gradient-weighted maps nearly coincide, from every pair's rank correlation.
-
-    Args:
-        where: the layer, as the sentence names it (``layer3``, ``layer3 of the plain twin``).
-        correlations: ``{(map, map): Spearman's rho}`` of the gradient methods' maps.
-        last_stage: the layer's output is the last stage's, which global average pooling feeds
-            to the classifier; there a logit's gradient is the same at every position, which is
-            why the gradient methods reduce to weighing whole channels.
-        curves: the maps' deletion curves, by the same names (others are ignored): maps that
-            nearly coincide yet whose areas differ by more than `AREA_TIE` are said to differ,
-            and where their curves part.
-    """
-    if not correlations:
-        return None
-    names = [label(n) for n in dict.fromkeys(name for pair in correlations for name in pair)]
-    low, high = min(correlations.values()), max(correlations.values())
-    span = _area(low) if round(low, 2) == round(high, 2) else f"{_area(low)} to {_area(high)}"
-    maps = f"the {_names(names)} maps"
-    if low >= COINCIDE:
-        text = f"At {where} {maps} nearly coincide (rank correlation {span})"
-        if last_stage:
-            text += (": at the last stage, before global average pooling, a logit's gradient is "
-                     "the same at every position (its fc weight divided by h·w), so each method "
-                     "only weighs whole channels its own way")
-        if curves:
-            own = labelled(curves)
-            text += _parted_clause({n: own[n] for n in names if n in own})
-        return text + "."
-    verb = "do not all coincide" if high >= COINCIDE else "differ"
-    text = f"At {where} {maps} {verb} (rank correlation {span} between pairs)"
-    if not last_stage:
-        text += (": before the last stage a logit's gradient changes from position to "
-                 "position, and each method uses it its own way")
-    return text + "."
 
 
 def halved_column(net: str) -> str:

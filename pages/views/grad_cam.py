@@ -12,9 +12,9 @@ from explorer.slots import gate
 from explorer.analysis.cam_methods import (CAM_LABELS, CAM_METHODS, CAM_PAPERS, GRADIENT_FREE,
                                            SCORE_CAM_BATCH)
 from explorer.analysis.deletion import DEFAULT_STEPS
-from explorer.analysis.deletion_report import (HALVED, agreement_sentence, area_column,
-                                               area_table, deletion_sentences, halved_column,
-                                               outline_caveat)
+from explorer.analysis.deletion_agreement import agreement_sentence
+from explorer.analysis.deletion_report import (HALVED, area_column, area_table,
+                                               deletion_sentences, halved_column, outline_caveat)
 from explorer.analysis.family_faithfulness import RANDOM_ORDER, family_deletion, rank_agreement
 from explorer.analysis.gradcam import attribute, cam_layers, grad_cam, grad_cam_grid
 from explorer.analysis.overlay import cam_overlay, colormap

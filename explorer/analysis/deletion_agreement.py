@@ -66,7 +66,8 @@ def agreement_sentence(where: str, correlations: Mapping[tuple[str, str], float]
         return None
     names = [label(n) for n in dict.fromkeys(name for pair in correlations for name in pair)]
     low, high = min(correlations.values()), max(correlations.values())
-    span = area_text(low) if round(low, 2) == round(high, 2) else f"{area_text(low)} to {area_text(high)}"
+    span = (area_text(low) if round(low, 2) == round(high, 2)
+            else f"{area_text(low)} to {area_text(high)}")
     maps = f"the {and_list(names)} maps"
     if low >= COINCIDE:
         text = f"At {where} {maps} nearly coincide (rank correlation {span})"

@@ -109,8 +109,8 @@ def flat_sentence(net: str, class_name: str, start: float) -> str:
 
 def collapse_sentence(net: str, class_name: str, reference: float) -> str:
     return (f"For {net}, even removing pixels at random drops “{class_name}” at once (the "
-            f"random order's area is {area_text(reference)}): no map can beat that {margin_words()}, "
-            f"so these curves cannot rank the maps on this image.")
+            f"random order's area is {area_text(reference)}): no map can beat that "
+            f"{margin_words()}, so these curves cannot rank the maps on this image.")
 
 
 def margin_words() -> str:
@@ -137,11 +137,16 @@ def fastest_sentence(net: str, areas: Mapping[str, float]) -> str:
             f"{listed_areas({n: ranked[n] for n in tied})}); then {listed_areas(rest)}.")
 
 
+def does_worse(area: float, reference: float) -> bool:
+    """A map's area above the random order's by more than `BEATS_RANDOM`."""
+    return area - reference > BEATS_RANDOM
+
+
 def random_sentence(areas: Mapping[str, float], reference: float, class_name: str) -> str:
     """Which maps beat the random order by more than `BEATS_RANDOM`, and which do worse."""
     areas = {label(n): a for n, a in areas.items()}
     beat = [n for n, a in areas.items() if reference - a > BEATS_RANDOM]
-    worse = [n for n, a in areas.items() if a - reference > BEATS_RANDOM]
+    worse = [n for n, a in areas.items() if does_worse(a, reference)]
     level = [n for n in areas if n not in beat and n not in worse]
     margin = margin_words()
     if len(beat) == len(areas):
@@ -239,8 +244,8 @@ def comeback_sentence(curves: Mapping[str, DeletionCurve], reference: DeletionCu
         return (f"The random order's curve climbs as pixels go (to "
                 f"{format_probability(reference.probabilities[step])} with "
                 f"{removed_share(reference.fractions[step])} of the pixels removed): {why}. Its "
-                f"area ({area_text(reference.area)}) then says little, so compare the maps by how soon "
-                f"their curves fall, not by their areas against it.")
+                f"area ({area_text(reference.area)}) then says little, so compare the maps by how "
+                f"soon their curves fall, not by their areas against it.")
     names = list(back)
     highest = max(back.values(), key=lambda c: c.probabilities[rebound(c)[1]])
     step = rebound(highest)[1]
@@ -291,7 +296,7 @@ def deletion_sentences(net: str, class_name: str, curves: Mapping[str, DeletionC
 def outline_caveat(curves: Mapping[str, DeletionCurve], reference: DeletionCurve) -> str | None:
     """On a synthetic shape, why a map can lose to the random order without being wrong; ``None``
     unless some map does worse than it by more than `BEATS_RANDOM`."""
-    if not any(c.area - reference.area > BEATS_RANDOM for c in curves.values()):
+    if not any(does_worse(c.area, reference.area) for c in curves.values()):
         return None
     return ("A caution about the test on synthetic shapes: deleted pixels are painted the mean "
             "colour, and a patch deleted over the middle of the object can keep its outline (a "

@@ -108,7 +108,8 @@ def test_the_deletion_curve_shows_explorers_curves_and_sentences():
     table = area_table(at)
     assert list(table["map"]) == [*(CAM_LABELS[m] for m in CAM_METHODS), RANDOM_ORDER]
     for net, curves in want.items():
-        assert list(table[f"{net}: area"]) == pytest.approx([c.area for c in curves.values()], abs=1e-6)
+        assert list(table[f"{net}: area"]) == pytest.approx([c.area for c in curves.values()],
+                                                            abs=1e-6)
         assert list(table[f"{net}: halved at"]) == [
             "never" if halved_at(c) is None else f"{round(100 * halved_at(c))} %"
             for c in curves.values()]
